@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            module (against KDIR), memviewctl and the selftests
+# make check      install what is missing, build for both target kernels and
+#                 run every test in QEMU guests (see README.md)
+# make demo       boot a guest and show memview tiering a workload
+KDIR ?= /lib/modules/$(shell uname -r)/build
+
+.PHONY: all module tools tests check demo clean style sparse
+
+all: module tools tests
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+tools:
+	$(MAKE) -C tools/memviewctl
+
+tests:
+	$(MAKE) -C selftests/memview
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+# checkpatch and sparse need a kernel tree; KDIR's scripts are used.
+style:
+	$(KDIR)/scripts/checkpatch.pl --no-tree --terse -f kmod/*.c kmod/*.h uapi/linux/*.h
+
+sparse:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	$(MAKE) -C tools/memviewctl clean
+	$(MAKE) -C selftests/memview clean
+	rm -rf build

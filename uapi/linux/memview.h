@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * memview: tiered memory manager for CXL and PMEM regions.
+ *
+ * The userspace API of /dev/memview.  See Documentation/uapi.rst for the
+ * meaning of every field and every errno.
+ *
+ * Conventions (the iommufd model):
+ *  - every ioctl takes one struct that starts with "__u32 size; __u32 flags;";
+ *    size is sizeof() the struct as userspace knows it;
+ *  - the kernel accepts a smaller struct down to the first version of it, and a
+ *    larger one only if the bytes it does not know are zero (-E2BIG otherwise);
+ *  - unknown flags, and reserved fields that are not zero, give -EINVAL;
+ *  - fields named out_* are written by the kernel; all other fields are inputs;
+ *  - addresses, lengths and user pointers are __aligned_u64;
+ *  - unknown commands give -ENOTTY.
+ */
+#ifndef _UAPI_LINUX_MEMVIEW_H
+#define _UAPI_LINUX_MEMVIEW_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define MEMVIEW_DEVICE		"/dev/memview"
+#define MEMVIEW_TYPE		0xCD
+#define MEMVIEW_API_VERSION	1
+#define MEMVIEW_LABEL_LEN	32
+
+enum {
+	MEMVIEW_CMD_BASE = 0x80,
+	MEMVIEW_CMD_GET_INFO = MEMVIEW_CMD_BASE,
+	MEMVIEW_CMD_REGION_ADD,
+	MEMVIEW_CMD_REGION_REMOVE,
+	MEMVIEW_CMD_REGION_LIST,
+	MEMVIEW_CMD_SLICE_LIST,
+	MEMVIEW_CMD_PROC_ATTACH,
+	MEMVIEW_CMD_PROC_DETACH,
+	MEMVIEW_CMD_PROC_LIST,
+	MEMVIEW_CMD_DEMOTE,
+	MEMVIEW_CMD_PROMOTE,
+	MEMVIEW_CMD_RESIDENCY,
+};
+
+/* Bits of memview_info.out_features. */
+enum memview_features {
+	MEMVIEW_FEATURE_REGION_EVACUATE	= 1 << 0, /* REGION_REMOVE_EVACUATE */
+	MEMVIEW_FEATURE_PROMOTE_NODE	= 1 << 1, /* MIGRATE_NODE */
+	MEMVIEW_FEATURE_RESIDENCY	= 1 << 2, /* MEMVIEW_IOCTL_RESIDENCY */
+};
+
+/**
+ * struct memview_info - MEMVIEW_IOCTL_GET_INFO: API version and features
+ * @size: sizeof(struct memview_info)
+ * @flags: must be 0
+ * @out_api_version: MEMVIEW_API_VERSION of the running module
+ * @out_nr_regions: regions registered now
+ * @out_features: MEMVIEW_FEATURE_* bits the module supports
+ * @out_slice_size: bytes per slice (module parameter slice_size)
+ * @out_page_size: bytes per page, the unit of every page counter
+ * @out_nr_slices: slices registered now, over all regions
+ * @__reserved: must be 0
+ */
+struct memview_info {
+	__u32 size;
+	__u32 flags;
+	__u32 out_api_version;
+	__u32 out_nr_regions;
+	__aligned_u64 out_features;
+	__aligned_u64 out_slice_size;
+	__aligned_u64 out_page_size;
+	__u32 out_nr_slices;
+	__u32 __reserved;
+};
+#define MEMVIEW_IOCTL_GET_INFO	_IO(MEMVIEW_TYPE, MEMVIEW_CMD_GET_INFO)
+
+/* Values of memview_region_add.kind and memview_region_entry.kind. */
+enum memview_region_kind {
+	MEMVIEW_REGION_RAW	= 0,	/* a raw physical range (memmap=nn!ss) */
+	MEMVIEW_REGION_CXL	= 1,	/* a CXL region's host physical range */
+	MEMVIEW_REGION_PMEM	= 2,	/* a PMEM namespace's range */
+	MEMVIEW_REGION_KIND_MAX	= MEMVIEW_REGION_PMEM,
+};
+
+/**
+ * struct memview_region_add - MEMVIEW_IOCTL_REGION_ADD: take a physical range
+ * @size: sizeof(struct memview_region_add)
+ * @flags: must be 0
+ * @phys_addr: first byte of the range; aligned to 2 MiB
+ * @length: bytes; a multiple of 2 MiB and at least one slice; a tail shorter
+ *	than a slice is not used and reported in @out_unusable_bytes
+ * @kind: enum memview_region_kind
+ * @__reserved: must be 0
+ * @label: NUL-terminated name for humans (the CXL region or namespace name)
+ * @out_region_id: id of the new region
+ * @out_nr_slices: slices carved from it
+ * @out_nid: NUMA node the range was mapped on
+ * @__reserved2: must be 0
+ * @out_unusable_bytes: bytes at the end of the range that are not in a slice
+ */
+struct memview_region_add {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 phys_addr;
+	__aligned_u64 length;
+	__u32 kind;
+	__u32 __reserved;
+	char label[MEMVIEW_LABEL_LEN];
+	__u32 out_region_id;
+	__u32 out_nr_slices;
+	__s32 out_nid;
+	__u32 __reserved2;
+	__aligned_u64 out_unusable_bytes;
+};
+#define MEMVIEW_IOCTL_REGION_ADD _IO(MEMVIEW_TYPE, MEMVIEW_CMD_REGION_ADD)
+
+/* memview_region_remove.flags */
+enum memview_region_remove_flags {
+	/* migrate every page still in the region back to DRAM first */
+	MEMVIEW_REGION_REMOVE_EVACUATE	= 1 << 0,
+};
+
+/**
+ * struct memview_region_remove - MEMVIEW_IOCTL_REGION_REMOVE
+ * @size: sizeof(struct memview_region_remove)
+ * @flags: MEMVIEW_REGION_REMOVE_*
+ * @region_id: the region's id
+ * @__reserved: must be 0
+ * @out_pages_evacuated: pages migrated to DRAM by MEMVIEW_REGION_REMOVE_EVACUATE
+ */
+struct memview_region_remove {
+	__u32 size;
+	__u32 flags;
+	__u32 region_id;
+	__u32 __reserved;
+	__aligned_u64 out_pages_evacuated;
+};
+#define MEMVIEW_IOCTL_REGION_REMOVE _IO(MEMVIEW_TYPE, MEMVIEW_CMD_REGION_REMOVE)
+
+/**
+ * struct memview_region_entry - one region in MEMVIEW_IOCTL_REGION_LIST
+ * @id: region id
+ * @kind: enum memview_region_kind
+ * @nid: NUMA node its pages belong to
+ * @nr_slices: slices carved from it
+ * @phys_addr: first byte of the range
+ * @length: bytes of the range as added
+ * @unusable_bytes: tail bytes not in any slice
+ * @used_pages: pages allocated in its slices now
+ * @label: NUL-terminated label given at REGION_ADD
+ */
+struct memview_region_entry {
+	__u32 id;
+	__u32 kind;
+	__s32 nid;
+	__u32 nr_slices;
+	__aligned_u64 phys_addr;
+	__aligned_u64 length;
+	__aligned_u64 unusable_bytes;
+	__aligned_u64 used_pages;
+	char label[MEMVIEW_LABEL_LEN];
+};
+
+/**
+ * struct memview_region_list - MEMVIEW_IOCTL_REGION_LIST
+ * @size: sizeof(struct memview_region_list)
+ * @flags: must be 0
+ * @num_regions: in: entries @regions has room for; out: regions that exist.
+ *	-EMSGSIZE if there are more than the room given (nothing is copied then)
+ * @__reserved: must be 0
+ * @regions: user pointer to an array of struct memview_region_entry
+ */
+struct memview_region_list {
+	__u32 size;
+	__u32 flags;
+	__u32 num_regions;
+	__u32 __reserved;
+	__aligned_u64 regions;
+};
+#define MEMVIEW_IOCTL_REGION_LIST _IO(MEMVIEW_TYPE, MEMVIEW_CMD_REGION_LIST)
+
+/* Values of memview_slice_entry.state. */
+enum memview_slice_state {
+	MEMVIEW_SLICE_ONLINE	= 0,	/* takes new pages */
+	MEMVIEW_SLICE_DEGRADED	= 1,	/* has seen memory errors, still used */
+	MEMVIEW_SLICE_FENCING	= 2,	/* no new pages, being evacuated */
+	MEMVIEW_SLICE_FENCED	= 3,	/* no new pages, evacuated */
+	MEMVIEW_SLICE_RETIRED	= 4,	/* permanently out of service */
+	MEMVIEW_SLICE_REMOVING	= 5,	/* its region is being removed */
+};
+
+/**
+ * struct memview_slice_entry - one slice in MEMVIEW_IOCTL_SLICE_LIST
+ * @id: slice id, unique while the module is loaded
+ * @region_id: region the slice belongs to
+ * @index: position of the slice in its region (0 = lowest address)
+ * @state: enum memview_slice_state
+ * @phys_addr: first byte of the slice
+ * @total_pages: pages in the slice
+ * @used_pages: pages allocated now
+ * @free_pages: pages free now (total - used - poisoned)
+ * @poisoned_pages: pages retired after a memory error
+ * @migrations_in: pages migrated into the slice since it was created
+ * @migrations_out: pages migrated out of the slice since it was created
+ * @errors: memory errors reported on the slice
+ */
+struct memview_slice_entry {
+	__u32 id;
+	__u32 region_id;
+	__u32 index;
+	__u32 state;
+	__aligned_u64 phys_addr;
+	__aligned_u64 total_pages;
+	__aligned_u64 used_pages;
+	__aligned_u64 free_pages;
+	__aligned_u64 poisoned_pages;
+	__aligned_u64 migrations_in;
+	__aligned_u64 migrations_out;
+	__aligned_u64 errors;
+};
+
+/* memview_slice_list.flags */
+enum memview_slice_list_flags {
+	MEMVIEW_SLICE_LIST_REGION = 1 << 0,	/* only slices of @region_id */
+};
+
+/**
+ * struct memview_slice_list - MEMVIEW_IOCTL_SLICE_LIST
+ * @size: sizeof(struct memview_slice_list)
+ * @flags: MEMVIEW_SLICE_LIST_*
+ * @num_slices: in: entries @slices has room for; out: slices that match.
+ *	-EMSGSIZE if there are more than the room given (nothing is copied then)
+ * @region_id: with MEMVIEW_SLICE_LIST_REGION, the region; otherwise 0
+ * @slices: user pointer to an array of struct memview_slice_entry
+ */
+struct memview_slice_list {
+	__u32 size;
+	__u32 flags;
+	__u32 num_slices;
+	__u32 region_id;
+	__aligned_u64 slices;
+};
+#define MEMVIEW_IOCTL_SLICE_LIST _IO(MEMVIEW_TYPE, MEMVIEW_CMD_SLICE_LIST)
+
+/**
+ * struct memview_proc_attach - MEMVIEW_IOCTL_PROC_ATTACH: manage a process
+ * @size: sizeof(struct memview_proc_attach)
+ * @flags: must be 0
+ * @pid: process id (thread group id) in the caller's pid namespace
+ * @__reserved: must be 0
+ * @dram_budget: bytes of DRAM the process may keep; 0 = no limit
+ */
+struct memview_proc_attach {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 __reserved;
+	__aligned_u64 dram_budget;
+};
+#define MEMVIEW_IOCTL_PROC_ATTACH _IO(MEMVIEW_TYPE, MEMVIEW_CMD_PROC_ATTACH)
+
+/**
+ * struct memview_proc_detach - MEMVIEW_IOCTL_PROC_DETACH
+ * @size: sizeof(struct memview_proc_detach)
+ * @flags: must be 0
+ * @pid: process id given to PROC_ATTACH
+ * @__reserved: must be 0
+ */
+struct memview_proc_detach {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 __reserved;
+};
+#define MEMVIEW_IOCTL_PROC_DETACH _IO(MEMVIEW_TYPE, MEMVIEW_CMD_PROC_DETACH)
+
+/**
+ * struct memview_proc_entry - one process in MEMVIEW_IOCTL_PROC_LIST
+ * @pid: process id in the caller's pid namespace (0 if not visible there)
+ * @__reserved: 0
+ * @comm: the process's command name, NUL-terminated
+ * @dram_budget: bytes, as given to PROC_ATTACH
+ * @pages_demoted: pages memview moved from DRAM to slices for it
+ * @pages_promoted: pages memview moved from slices to DRAM for it
+ */
+struct memview_proc_entry {
+	__s32 pid;
+	__u32 __reserved;
+	char comm[16];
+	__aligned_u64 dram_budget;
+	__aligned_u64 pages_demoted;
+	__aligned_u64 pages_promoted;
+};
+
+/**
+ * struct memview_proc_list - MEMVIEW_IOCTL_PROC_LIST
+ * @size: sizeof(struct memview_proc_list)
+ * @flags: must be 0
+ * @num_procs: in: entries @procs has room for; out: managed processes.
+ *	-EMSGSIZE if there are more than the room given (nothing is copied then)
+ * @__reserved: must be 0
+ * @procs: user pointer to an array of struct memview_proc_entry
+ */
+struct memview_proc_list {
+	__u32 size;
+	__u32 flags;
+	__u32 num_procs;
+	__u32 __reserved;
+	__aligned_u64 procs;
+};
+#define MEMVIEW_IOCTL_PROC_LIST _IO(MEMVIEW_TYPE, MEMVIEW_CMD_PROC_LIST)
+
+/* memview_migrate.flags */
+enum memview_migrate_flags {
+	/* PROMOTE only: allocate the DRAM pages on @node */
+	MEMVIEW_MIGRATE_NODE	= 1 << 0,
+};
+
+/**
+ * struct memview_migrate - MEMVIEW_IOCTL_DEMOTE and MEMVIEW_IOCTL_PROMOTE
+ * @size: sizeof(struct memview_migrate)
+ * @flags: MEMVIEW_MIGRATE_*
+ * @pid: a process attached with PROC_ATTACH
+ * @node: with MEMVIEW_MIGRATE_NODE, the online node for promoted pages
+ * @addr: first byte of the virtual range; page aligned
+ * @length: bytes; page aligned, not 0, addr + length must not wrap
+ *
+ * Every page of the range is counted in exactly one out_ field:
+ * @out_moved: pages migrated
+ * @out_not_present: pages never touched, unmapped, swapped or the zero page
+ * @out_already: pages already in the target tier
+ * @out_busy: pages the kernel would not migrate now (pinned, locked,
+ *	under writeback, or lost a race with another fault)
+ * @out_no_space: pages left where they were because no destination page
+ *	could be allocated (all healthy slices full, or DRAM short)
+ * @out_unsupported: pages in mappings memview does not migrate (file-backed,
+ *	shared, hugetlb, VM_IO/VM_PFNMAP)
+ * @out_thp_split_failed: pages of transparent huge pages that could not be split
+ */
+struct memview_migrate {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__s32 node;
+	__aligned_u64 addr;
+	__aligned_u64 length;
+	__aligned_u64 out_moved;
+	__aligned_u64 out_not_present;
+	__aligned_u64 out_already;
+	__aligned_u64 out_busy;
+	__aligned_u64 out_no_space;
+	__aligned_u64 out_unsupported;
+	__aligned_u64 out_thp_split_failed;
+};
+#define MEMVIEW_IOCTL_DEMOTE	_IO(MEMVIEW_TYPE, MEMVIEW_CMD_DEMOTE)
+#define MEMVIEW_IOCTL_PROMOTE	_IO(MEMVIEW_TYPE, MEMVIEW_CMD_PROMOTE)
+
+/**
+ * struct memview_residency_entry - pages of a process in one slice
+ * @slice_id: the slice
+ * @__reserved: 0
+ * @pages: pages of the range mapped from that slice
+ */
+struct memview_residency_entry {
+	__u32 slice_id;
+	__u32 __reserved;
+	__aligned_u64 pages;
+};
+
+/**
+ * struct memview_residency - MEMVIEW_IOCTL_RESIDENCY: where a process's pages are
+ * @size: sizeof(struct memview_residency)
+ * @flags: must be 0
+ * @pid: a process the caller may inspect (it need not be attached)
+ * @num_slices: in: entries @slices has room for (may be 0); out: slices that
+ *	hold pages of the range. -EMSGSIZE if more than the room given; the
+ *	totals are still written then
+ * @addr: first byte of the range; page aligned
+ * @length: bytes; page aligned; 0 with @addr 0 means the whole address space
+ * @out_dram_pages: present pages in system RAM (a PMD-mapped THP counts 512)
+ * @out_slice_pages: present pages in memview slices
+ * @out_other_pages: present pages that are neither (other device memory)
+ * @out_not_present: mapped pages that are not present (never touched, swapped)
+ * @slices: user pointer to an array of struct memview_residency_entry
+ */
+struct memview_residency {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 num_slices;
+	__aligned_u64 addr;
+	__aligned_u64 length;
+	__aligned_u64 out_dram_pages;
+	__aligned_u64 out_slice_pages;
+	__aligned_u64 out_other_pages;
+	__aligned_u64 out_not_present;
+	__aligned_u64 slices;
+};
+#define MEMVIEW_IOCTL_RESIDENCY	_IO(MEMVIEW_TYPE, MEMVIEW_CMD_RESIDENCY)
+
+#endif /* _UAPI_LINUX_MEMVIEW_H */
