@@ -1,0 +1,50 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers for the memview host scripts.  Sourced, never executed.
+
+# Repository root (the directory above scripts/).
+MEMVIEW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Where guest kernel packages are downloaded and unpacked.
+MEMVIEW_CACHE=${MEMVIEW_CACHE:-/var/cache/memview}
+case $MEMVIEW_CACHE in
+/*) ;;
+*) MEMVIEW_CACHE=$PWD/$MEMVIEW_CACHE ;;
+esac
+export MEMVIEW_ROOT MEMVIEW_CACHE
+
+log() {
+	printf '[%s] %s\n' "${0##*/}" "$*" >&2
+}
+
+die() {
+	printf '%s: error: %s\n' "${0##*/}" "$*" >&2
+	exit 1
+}
+
+# The guest kernel versions chosen by setup-host.sh, one per line.
+memview_kernels() {
+	local f=$MEMVIEW_CACHE/kernels
+	[[ -s $f ]] || die "$f is missing: run scripts/setup-host.sh first"
+	grep -v '^[[:space:]]*$' "$f"
+}
+
+# Root of the unpacked linux-image package of a kernel version.
+memview_kroot() {
+	printf '%s/%s/root\n' "$MEMVIEW_CACHE" "$1"
+}
+
+# The lib/modules/<kver> directory inside an unpacked image (Debian images
+# ship it under lib/ or, on merged-/usr builds, under usr/lib/).
+memview_kmoddir() {
+	local root d
+	root=$(memview_kroot "$1")
+	for d in "$root/lib/modules/$1" "$root/usr/lib/modules/$1"; do
+		if [[ -d $d ]]; then
+			printf '%s\n' "$d"
+			return 0
+		fi
+	done
+	return 1
+}
