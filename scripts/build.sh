@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build memview.ko with W=1 for every guest kernel (or the ones given as
+# arguments) into build/<kver>/, then memviewctl and the selftests once.
+# Fails on any compiler or modpost warning.
+#
+# usage: scripts/build.sh [kver...]
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cd "$MEMVIEW_ROOT"
+JOBS=${MEMVIEW_JOBS:-$(nproc)}
+
+if (($#)); then
+	kvers=("$@")
+else
+	mapfile -t kvers < <(memview_kernels)
+fi
+
+compgen -G 'kmod/*.c' >/dev/null || die "kmod/ has no sources: nothing to build"
+[[ -f Kbuild ]] || die "Kbuild is missing"
+
+mkdir -p build
+exec 9>build/.build.lock
+flock 9
+
+build_module() {
+	local kver=$1 kdir=/usr/src/linux-headers-$1 out=$MEMVIEW_ROOT/build/$1
+	local log=$out/build.log bad
+	[[ -f $kdir/Makefile ]] || die "$kdir missing: run scripts/setup-host.sh"
+	# A fresh copy each time: kbuild writes objects next to the sources.
+	mkdir -p "$out"
+	rm -rf "$out/kmod" "$out/uapi" "$out/Kbuild" "$out/memview.ko"
+	cp -a Kbuild kmod uapi "$out/"
+	log "module for $kver -> build/$kver/memview.ko"
+	if ! make -C "$kdir" M="$out" W=1 -j"$JOBS" modules >"$log" 2>&1; then
+		cat "$log" >&2
+		die "module build for $kver failed (log: build/$kver/build.log)"
+	fi
+	bad=$(grep -E '[Ww]arning:|WARNING|undefined!' "$log" || true)
+	if [[ -n $bad ]]; then
+		printf '%s\n' "$bad" >&2
+		die "module build for $kver has warnings (log: build/$kver/build.log)"
+	fi
+	[[ -f $out/memview.ko ]] || die "build/$kver/memview.ko was not produced"
+}
+
+for kver in "${kvers[@]}"; do
+	build_module "$kver"
+done
+
+for dir in tools/memviewctl selftests/memview; do
+	if [[ ! -f $dir/Makefile ]]; then
+		log "skipping $dir: no Makefile yet"
+		continue
+	fi
+	log "make -C $dir"
+	make -C "$dir" -j"$JOBS" || die "make -C $dir failed"
+done
+
+log "ok"
