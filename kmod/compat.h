@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every difference between the target kernels (6.1 LTS and 6.12 LTS) lives
+ * here and nowhere else.
+ */
+#ifndef _MEMVIEW_COMPAT_H
+#define _MEMVIEW_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/numa.h>
+#include <linux/pgtable.h>
+
+/*
+ * A PMD value read without the page-table lock.  6.5 added
+ * pmdp_get_lockless(); on x86-64 a PMD is one word, so READ_ONCE() is the
+ * same thing on 6.1.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define memview_pmdp_get_lockless(pmdp)	pmdp_get_lockless(pmdp)
+#else
+#define memview_pmdp_get_lockless(pmdp)	READ_ONCE(*(pmdp))
+#endif
+
+/*
+ * Since 6.5 a PTE table can be freed under the mmap read lock (khugepaged
+ * retracting page tables), after an RCU grace period: a lockless walk must
+ * hold rcu_read_lock() around its PTE reads.  On 6.1 the mmap read lock
+ * alone is enough; taking RCU there too is harmless, so both do.
+ */
+
+#endif /* _MEMVIEW_COMPAT_H */

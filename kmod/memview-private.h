@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memview internals shared by the files of the module.
+ * Design, page lifecycle and locking: Documentation/design.rst.
+ */
+#ifndef _MEMVIEW_PRIVATE_H
+#define _MEMVIEW_PRIVATE_H
+
+#include <linux/list.h>
+#include <linux/memremap.h>
+#include <linux/mm_types.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/memview.h>
+
+#include "compat.h"
+
+#define MEMVIEW_MAX_REGIONS	64
+#define MEMVIEW_MAX_PROCS	4096
+/* Pages one migration step handles: one PMD, the batch of migrate_vma_*. */
+#define MEMVIEW_BATCH_PAGES	(PMD_SIZE >> PAGE_SHIFT)
+
+extern unsigned long memview_slice_size;
+
+/*
+ * Lock order, outermost first:
+ *   memview_rwsem -> memview_procs_lock -> mmap_lock -> page lock ->
+ *   slice->lock
+ * page_free (memview_page_free) may run in any of these contexts and takes
+ * slice->lock only.
+ */
+extern struct rw_semaphore memview_rwsem;
+extern struct list_head memview_regions;
+/* Identity of memview's pages: dev_pagemap.owner and migrate_vma.pgmap_owner. */
+extern char memview_owner;
+
+/**
+ * struct memview_slice - a slice_size piece of a region with its own allocator
+ * @region: the region the slice belongs to
+ * @id: slice id, unique while the module is loaded
+ * @index: position in the region
+ * @start_pfn: first page frame of the slice
+ * @nr_pages: pages in the slice
+ * @lock: protects @busy_map, @poison_map, @used, @busy, @poisoned, @hint
+ *	and @state; taken with interrupts off because page_free can run
+ *	wherever the last reference to a page is dropped
+ * @busy_map: bit set = page allocated or retired (poisoned)
+ * @poison_map: bit set = page had a memory error; never allocated again
+ * @used: pages allocated now
+ * @busy: bits set in @busy_map
+ * @poisoned: bits set in @poison_map
+ * @hint: where the next allocation starts looking
+ * @state: enum memview_slice_state
+ * @saved_state: @state before a region removal began, restored if it fails
+ *	(memview_rwsem held for writing)
+ * @migrations_in: pages migrated into the slice
+ * @migrations_out: pages migrated out of the slice
+ * @errors: memory errors reported on the slice
+ */
+struct memview_slice {
+	struct memview_region *region;
+	u32 id;
+	u32 index;
+	unsigned long start_pfn;
+	unsigned long nr_pages;
+
+	spinlock_t lock;
+	unsigned long *busy_map;
+	unsigned long *poison_map;
+	unsigned long used;
+	unsigned long busy;
+	unsigned long poisoned;
+	unsigned long hint;
+	u32 state;
+	u32 saved_state;
+
+	atomic64_t migrations_in;
+	atomic64_t migrations_out;
+	atomic64_t errors;
+};
+
+/**
+ * struct memview_region - a physical range memview owns, carved into slices
+ * @node: entry in memview_regions (memview_rwsem)
+ * @id: region id
+ * @kind: enum memview_region_kind
+ * @nid: NUMA node the pages were mapped on
+ * @label: NUL-terminated name
+ * @start: first byte of the range as added
+ * @length: bytes as added
+ * @unusable: tail bytes not in a slice (and not claimed)
+ * @res: the claimed resource, covering the slices
+ * @pgmap: MEMORY_DEVICE_COHERENT mapping of the slices
+ * @start_pfn: first page frame of slice 0
+ * @end_pfn: one past the last page frame of the last slice
+ * @nr_slices: entries in @slices
+ * @slices: the slices, lowest address first
+ *
+ * Everything but the slices' own locked fields is set before the region is
+ * put on memview_regions and constant until it is taken off.
+ */
+struct memview_region {
+	struct list_head node;
+	u32 id;
+	u32 kind;
+	int nid;
+	char label[MEMVIEW_LABEL_LEN];
+	phys_addr_t start;
+	u64 length;
+	u64 unusable;
+	struct resource *res;
+	struct dev_pagemap pgmap;
+	unsigned long start_pfn;
+	unsigned long end_pfn;
+	u32 nr_slices;
+	struct memview_slice slices[];
+};
+
+/**
+ * struct memview_slice_pick - allocation cursor for one batch of pages
+ * @slice: slice pages come from until it is full, then the next least used
+ */
+struct memview_slice_pick {
+	struct memview_slice *slice;
+};
+
+/* region.c */
+int memview_region_add(struct memview_region_add *cmd);
+int memview_region_remove(struct memview_region_remove *cmd);
+int memview_region_list(struct memview_region_list *cmd);
+int memview_slice_list(struct memview_slice_list *cmd);
+void memview_slice_fill_entry(struct memview_slice *s, struct memview_slice_entry *e);
+struct memview_slice *memview_pfn_to_slice(unsigned long pfn);
+u32 memview_nr_slices(void);
+u32 memview_nr_regions(void);
+
+/* alloc.c */
+int memview_slice_init(struct memview_slice *s, struct memview_region *r,
+		       u32 index);
+void memview_slice_destroy(struct memview_slice *s);
+struct page *memview_alloc_page(struct memview_slice_pick *pick);
+void memview_page_free(struct page *page);
+void memview_slice_poison(struct memview_slice *s, unsigned long pfn);
+unsigned long memview_slice_used(struct memview_slice *s);
+u32 memview_slice_set_state(struct memview_slice *s, u32 state);
+
+/* proc.c */
+struct memview_proc;
+int memview_proc_attach(struct memview_proc_attach *cmd);
+int memview_proc_detach(struct memview_proc_detach *cmd);
+int memview_proc_list(struct memview_proc_list *cmd);
+struct mm_struct *memview_proc_get_mm(pid_t nr, bool need_attached,
+				      struct memview_proc **procp);
+void memview_proc_account(struct memview_proc *proc, u64 demoted,
+			  u64 promoted);
+void memview_proc_put(struct memview_proc *proc);
+void memview_procs_exit(void);
+
+/* migrate.c */
+int memview_demote(struct memview_migrate *cmd);
+int memview_promote(struct memview_migrate *cmd);
+long memview_evacuate_slice(struct memview_slice *s);
+
+/* walk.c */
+/* What a lockless look at one page of a mapping found. */
+enum memview_pte_kind {
+	MEMVIEW_PTE_NONE,	/* nothing mapped, the zero page */
+	MEMVIEW_PTE_SWAP,	/* not present: swap or migration entry */
+	MEMVIEW_PTE_DRAM,	/* a page of system RAM */
+	MEMVIEW_PTE_THP,	/* a page of a PMD-mapped THP in system RAM */
+	MEMVIEW_PTE_SLICE,	/* a memview slice page */
+	MEMVIEW_PTE_OTHER,	/* other device memory, or a PFN map */
+};
+void memview_walk_pmd(struct mm_struct *mm, unsigned long start,
+		      unsigned long end, u8 *kinds,
+		      struct memview_slice **slices);
+int memview_residency(struct memview_residency *cmd);
+
+/* debugfs.c */
+void memview_debugfs_init(void);
+void memview_debugfs_exit(void);
+
+#endif /* _MEMVIEW_PRIVATE_H */

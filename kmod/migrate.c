@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Moving pages between DRAM and the slices with migrate_vma_* (a virtual
+ * range of one process) and migrate_device_* (every user of a slice page,
+ * for evacuation).  The sequence is the one lib/test_hmm.c uses:
+ * setup -> allocate and copy -> pages -> finalize.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "memview-private.h"
+
+/**
+ * struct memview_migration - one DEMOTE or PROMOTE call in progress
+ * @cmd: the caller's request; its out_ counters are filled in here
+ * @demote: true for DRAM -> slice, false for slice -> DRAM
+ * @nid: node for promoted pages, NUMA_NO_NODE for the local policy
+ * @pick: slice allocation cursor (demotion)
+ * @src: migrate_vma source array, one PMD
+ * @dst: migrate_vma destination array, one PMD
+ * @kinds: what the page tables held before the migration (walk.c)
+ */
+struct memview_migration {
+	struct memview_migrate *cmd;
+	bool demote;
+	int nid;
+	struct memview_slice_pick pick;
+	unsigned long src[MEMVIEW_BATCH_PAGES];
+	unsigned long dst[MEMVIEW_BATCH_PAGES];
+	u8 kinds[MEMVIEW_BATCH_PAGES];
+};
+
+static bool memview_vma_supported(struct vm_area_struct *vma)
+{
+	return vma_is_anonymous(vma) && !is_vm_hugetlb_page(vma) &&
+	       !(vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_SHARED));
+}
+
+/* A destination page, initialised and locked, or NULL. */
+static struct page *memview_dst_page(struct memview_migration *m)
+{
+	struct page *page;
+
+	if (m->demote) {
+		page = memview_alloc_page(&m->pick);
+		if (page)
+			zone_device_page_init(page);	/* locks it */
+		return page;
+	}
+	if (m->nid == NUMA_NO_NODE)
+		page = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
+	else
+		page = alloc_pages_node(m->nid, GFP_HIGHUSER_MOVABLE |
+					__GFP_THISNODE | __GFP_NOWARN, 0);
+	if (page)
+		lock_page(page);
+	return page;
+}
+
+/* Why a page migrate_vma_setup() did not collect stays where it is. */
+static void memview_count_skipped(struct memview_migration *m, u8 kind)
+{
+	struct memview_migrate *cmd = m->cmd;
+
+	switch (kind) {
+	case MEMVIEW_PTE_NONE:
+	case MEMVIEW_PTE_SWAP:
+		cmd->out_not_present++;
+		break;
+	case MEMVIEW_PTE_SLICE:
+		if (m->demote)
+			cmd->out_already++;
+		else
+			cmd->out_busy++;
+		break;
+	case MEMVIEW_PTE_DRAM:
+		if (m->demote)
+			cmd->out_busy++;
+		else
+			cmd->out_already++;
+		break;
+	case MEMVIEW_PTE_THP:
+		if (m->demote)
+			cmd->out_thp_split_failed++;
+		else
+			cmd->out_already++;
+		break;
+	default:
+		cmd->out_unsupported++;
+	}
+}
+
+/* Migrate [start, end): inside one VMA and one PMD.  mmap lock held. */
+static int memview_migrate_pmd(struct memview_migration *m,
+			       struct mm_struct *mm, struct vm_area_struct *vma,
+			       unsigned long start, unsigned long end,
+			       struct memview_proc *proc)
+{
+	unsigned long n = (end - start) >> PAGE_SHIFT, i;
+	struct memview_migrate *cmd = m->cmd;
+	u8 want = m->demote ? MEMVIEW_PTE_DRAM : MEMVIEW_PTE_SLICE;
+	struct migrate_vma args = {
+		.vma		= vma,
+		.start		= start,
+		.end		= end,
+		.src		= m->src,
+		.dst		= m->dst,
+		.pgmap_owner	= &memview_owner,
+		.flags		= m->demote ? MIGRATE_VMA_SELECT_SYSTEM :
+					      MIGRATE_VMA_SELECT_DEVICE_COHERENT,
+	};
+	u64 moved = 0;
+	bool any = false;
+	int ret;
+
+	memview_walk_pmd(mm, start, end, m->kinds, NULL);
+	for (i = 0; i < n; i++)
+		if (m->kinds[i] == want ||
+		    (m->demote && m->kinds[i] == MEMVIEW_PTE_THP))
+			any = true;
+	/* Nothing to move: don't let migrate_vma_setup() split a THP for it. */
+	if (!any) {
+		for (i = 0; i < n; i++)
+			memview_count_skipped(m, m->kinds[i]);
+		return 0;
+	}
+
+	memset(m->src, 0, n * sizeof(*m->src));
+	memset(m->dst, 0, n * sizeof(*m->dst));
+	ret = migrate_vma_setup(&args);
+	if (ret)
+		return ret;
+	if (!args.cpages) {
+		for (i = 0; i < n; i++)
+			memview_count_skipped(m, m->kinds[i]);
+		return 0;
+	}
+
+	for (i = 0; i < n; i++) {
+		struct page *spage, *dpage;
+
+		if (!(m->src[i] & MIGRATE_PFN_MIGRATE)) {
+			if (m->src[i])
+				cmd->out_busy++;	/* could not isolate */
+			else
+				memview_count_skipped(m, m->kinds[i]);
+			continue;
+		}
+		spage = migrate_pfn_to_page(m->src[i]);
+		if (!spage) {
+			cmd->out_not_present++;	/* hole or zero page */
+			continue;
+		}
+		dpage = memview_dst_page(m);
+		if (!dpage) {
+			cmd->out_no_space++;
+			continue;
+		}
+		copy_highpage(dpage, spage);
+		m->dst[i] = migrate_pfn(page_to_pfn(dpage));
+	}
+
+	migrate_vma_pages(&args);
+
+	for (i = 0; i < n; i++) {
+		struct memview_slice *s;
+		struct page *page;
+
+		if (!m->dst[i])
+			continue;
+		if (!(m->src[i] & MIGRATE_PFN_MIGRATE)) {
+			cmd->out_busy++;	/* lost a race, still mapped */
+			continue;
+		}
+		moved++;
+		page = m->demote ? migrate_pfn_to_page(m->dst[i]) :
+				   migrate_pfn_to_page(m->src[i]);
+		s = memview_pfn_to_slice(page_to_pfn(page));
+		if (s)
+			atomic64_inc(m->demote ? &s->migrations_in :
+						 &s->migrations_out);
+	}
+	/* Unlocks and puts every page; failed destinations return to the pool. */
+	migrate_vma_finalize(&args);
+
+	cmd->out_moved += moved;
+	memview_proc_account(proc, m->demote ? moved : 0, m->demote ? 0 : moved);
+	return 0;
+}
+
+static int memview_migrate(struct memview_migrate *cmd, bool demote)
+{
+	unsigned long start, end, addr, next, vend;
+	struct memview_proc *proc = NULL;
+	struct memview_migration *m;
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	int ret = 0;
+
+	if (cmd->flags & ~MEMVIEW_MIGRATE_NODE)
+		return -EINVAL;
+	if (demote && (cmd->flags || cmd->node))
+		return -EINVAL;
+	if (!(cmd->flags & MEMVIEW_MIGRATE_NODE) && cmd->node)
+		return -EINVAL;
+	if (cmd->flags & MEMVIEW_MIGRATE_NODE &&
+	    (cmd->node < 0 || cmd->node >= MAX_NUMNODES ||
+	     !node_state(cmd->node, N_MEMORY)))
+		return -EINVAL;
+	if (!cmd->length || !PAGE_ALIGNED(cmd->addr) ||
+	    !PAGE_ALIGNED(cmd->length))
+		return -EINVAL;
+	if (cmd->addr + cmd->length < cmd->addr)
+		return -EOVERFLOW;
+	if (cmd->addr + cmd->length > TASK_SIZE_MAX)
+		return -EINVAL;
+	start = cmd->addr;
+	end = cmd->addr + cmd->length;
+
+	cmd->out_moved = 0;
+	cmd->out_not_present = 0;
+	cmd->out_already = 0;
+	cmd->out_busy = 0;
+	cmd->out_no_space = 0;
+	cmd->out_unsupported = 0;
+	cmd->out_thp_split_failed = 0;
+
+	mm = memview_proc_get_mm(cmd->pid, true, &proc);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m) {
+		ret = -ENOMEM;
+		goto out_mm;
+	}
+	m->cmd = cmd;
+	m->demote = demote;
+	m->nid = cmd->flags & MEMVIEW_MIGRATE_NODE ? cmd->node : NUMA_NO_NODE;
+
+	down_read(&memview_rwsem);
+	if (mmap_read_lock_killable(mm)) {
+		ret = -EINTR;
+		goto out_unlock;
+	}
+	for (addr = start; addr < end; addr = vend) {
+		vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start >= end) {
+			cmd->out_not_present += (end - addr) >> PAGE_SHIFT;
+			break;
+		}
+		if (vma->vm_start > addr) {
+			cmd->out_not_present += (vma->vm_start - addr) >> PAGE_SHIFT;
+			addr = vma->vm_start;
+		}
+		vend = min(end, vma->vm_end);
+		if (!memview_vma_supported(vma)) {
+			cmd->out_unsupported += (vend - addr) >> PAGE_SHIFT;
+			continue;
+		}
+		for (; addr < vend; addr = next) {
+			next = min(vend, (addr + PMD_SIZE) & PMD_MASK);
+			ret = memview_migrate_pmd(m, mm, vma, addr, next, proc);
+			if (ret)
+				goto out_mmap;
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				goto out_mmap;
+			}
+			cond_resched();
+		}
+	}
+out_mmap:
+	mmap_read_unlock(mm);
+out_unlock:
+	up_read(&memview_rwsem);
+	kfree(m);
+out_mm:
+	mmput(mm);
+	memview_proc_put(proc);
+	return ret;
+}
+
+int memview_demote(struct memview_migrate *cmd)
+{
+	return memview_migrate(cmd, true);
+}
+
+int memview_promote(struct memview_migrate *cmd)
+{
+	return memview_migrate(cmd, false);
+}
+
+/*
+ * Move one batch of slice pages, found by pfn, to DRAM wherever they are
+ * mapped (migrate_device_range() unmaps them from every process through the
+ * rmap).  Returns the pages moved.
+ */
+static unsigned long memview_evacuate_batch(struct memview_slice *s,
+					    unsigned long pfn, unsigned long n,
+					    unsigned long *src,
+					    unsigned long *dst)
+{
+	unsigned long i, moved = 0;
+
+	memset(dst, 0, n * sizeof(*dst));
+	migrate_device_range(src, pfn, n);
+	for (i = 0; i < n; i++) {
+		struct page *spage = migrate_pfn_to_page(src[i]), *dpage;
+
+		if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE))
+			continue;
+		dpage = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
+		if (!dpage)
+			continue;
+		lock_page(dpage);
+		copy_highpage(dpage, spage);
+		dst[i] = migrate_pfn(page_to_pfn(dpage));
+	}
+	migrate_device_pages(src, dst, n);
+	for (i = 0; i < n; i++)
+		if (dst[i] && (src[i] & MIGRATE_PFN_MIGRATE))
+			moved++;
+	migrate_device_finalize(src, dst, n);
+	atomic64_add(moved, &s->migrations_out);
+	return moved;
+}
+
+/**
+ * memview_evacuate_slice - move every used page of @s to DRAM
+ * @s: a slice that takes no new pages (FENCING or REMOVING)
+ *
+ * Pages that are pinned or locked are retried a few times; whatever is
+ * still used afterwards stays (the caller checks memview_slice_used()).
+ * Caller holds memview_rwsem.  Returns pages moved or -EINTR/-ENOMEM.
+ */
+long memview_evacuate_slice(struct memview_slice *s)
+{
+	unsigned long *src, *dst, pfn, n, moved = 0;
+	int pass;
+
+	src = kcalloc(MEMVIEW_BATCH_PAGES, sizeof(*src), GFP_KERNEL);
+	dst = kcalloc(MEMVIEW_BATCH_PAGES, sizeof(*dst), GFP_KERNEL);
+	if (!src || !dst) {
+		kfree(src);
+		kfree(dst);
+		return -ENOMEM;
+	}
+	for (pass = 0; pass < 3 && memview_slice_used(s); pass++) {
+		for (pfn = s->start_pfn; pfn < s->start_pfn + s->nr_pages;
+		     pfn += n) {
+			n = min_t(unsigned long, MEMVIEW_BATCH_PAGES,
+				  s->start_pfn + s->nr_pages - pfn);
+			if (bitmap_empty(s->busy_map + BIT_WORD(pfn - s->start_pfn),
+					 n))
+				continue;
+			moved += memview_evacuate_batch(s, pfn, n, src, dst);
+			if (fatal_signal_pending(current)) {
+				kfree(src);
+				kfree(dst);
+				return -EINTR;
+			}
+			cond_resched();
+		}
+		/* Give whoever holds a page lock or a pin a moment. */
+		if (memview_slice_used(s))
+			msleep(20);
+	}
+	kfree(src);
+	kfree(dst);
+	return moved;
+}

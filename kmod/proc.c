@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Managed processes.
+ *
+ * A managed process is kept by its struct pid (the thread group's), not by
+ * its mm: the attachment follows the process across execve(), which is what
+ * "memviewctl run" needs, and holds nothing but the struct pid.  Entries of
+ * processes that have exited are dropped the next time the list is looked at.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/kref.h>
+#include <linux/pid.h>
+#include <linux/sched/coredump.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "memview-private.h"
+
+/**
+ * struct memview_proc - a managed process
+ * @node: entry in memview_procs (memview_procs_lock)
+ * @ref: the list holds one reference, each user in flight another
+ * @pid: the process's thread-group pid
+ * @dram_budget: bytes of DRAM it may keep, 0 = no limit
+ * @demoted: pages memview demoted for it
+ * @promoted: pages memview promoted for it
+ */
+struct memview_proc {
+	struct list_head node;
+	struct kref ref;
+	struct pid *pid;
+	u64 dram_budget;
+	atomic64_t demoted;
+	atomic64_t promoted;
+};
+
+/* protects memview_procs and memview_nr_procs */
+static DEFINE_MUTEX(memview_procs_lock);
+static LIST_HEAD(memview_procs);
+static unsigned int memview_nr_procs;
+
+static void memview_proc_release(struct kref *ref)
+{
+	struct memview_proc *p = container_of(ref, struct memview_proc, ref);
+
+	put_pid(p->pid);
+	kfree(p);
+}
+
+void memview_proc_put(struct memview_proc *proc)
+{
+	if (proc)
+		kref_put(&proc->ref, memview_proc_release);
+}
+
+/* Caller holds memview_procs_lock. */
+static void memview_proc_unlink(struct memview_proc *p)
+{
+	list_del(&p->node);
+	memview_nr_procs--;
+	memview_proc_put(p);
+}
+
+/* Drop the entries of processes that are gone.  Caller holds the lock. */
+static void memview_procs_reap(void)
+{
+	struct memview_proc *p, *tmp;
+
+	list_for_each_entry_safe(p, tmp, &memview_procs, node)
+		if (!pid_has_task(p->pid, PIDTYPE_TGID))
+			memview_proc_unlink(p);
+}
+
+/* Caller holds memview_procs_lock. */
+static struct memview_proc *memview_proc_find(struct pid *pid)
+{
+	struct memview_proc *p;
+
+	list_for_each_entry(p, &memview_procs, node)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+/*
+ * May the caller manage @task?  The check move_pages(2) makes,
+ * ptrace_may_access(task, PTRACE_MODE_READ_REALCREDS), which modules cannot
+ * call: the same thread group, or the caller's real uid/gid match all of
+ * the target's uids/gids, or CAP_SYS_PTRACE in the target's user namespace;
+ * and a non-dumpable target needs CAP_SYS_PTRACE in its mm's namespace.
+ * The LSM hooks (ptrace_access_check, task_movememory) are not exported and
+ * cannot be consulted.
+ */
+static bool memview_may_access(struct task_struct *task)
+{
+	const struct cred *cred = current_cred(), *tcred;
+	struct mm_struct *mm;
+	bool ok;
+
+	if (same_thread_group(task, current))
+		return true;
+	rcu_read_lock();
+	tcred = __task_cred(task);
+	ok = uid_eq(cred->uid, tcred->euid) && uid_eq(cred->uid, tcred->suid) &&
+	     uid_eq(cred->uid, tcred->uid) && gid_eq(cred->gid, tcred->egid) &&
+	     gid_eq(cred->gid, tcred->sgid) && gid_eq(cred->gid, tcred->gid);
+	if (!ok)
+		ok = ns_capable(tcred->user_ns, CAP_SYS_PTRACE);
+	rcu_read_unlock();
+	if (!ok)
+		return false;
+
+	task_lock(task);
+	mm = task->mm;
+	if (mm && get_dumpable(mm) != SUID_DUMP_USER &&
+	    !ns_capable(mm->user_ns, CAP_SYS_PTRACE))
+		ok = false;
+	task_unlock(task);
+	return ok;
+}
+
+/*
+ * Look up process @nr in the caller's pid namespace and check access.
+ * Returns a task reference or an ERR_PTR: -EINVAL for a bad pid, -ESRCH if
+ * there is no such process, -EPERM if the caller may not manage it.
+ */
+static struct task_struct *memview_get_task(pid_t nr, struct pid **pidp)
+{
+	struct task_struct *task;
+	struct pid *pid;
+
+	if (nr <= 0)
+		return ERR_PTR(-EINVAL);
+	pid = find_get_pid(nr);
+	if (!pid)
+		return ERR_PTR(-ESRCH);
+	task = get_pid_task(pid, PIDTYPE_TGID);
+	if (!task) {
+		put_pid(pid);
+		return ERR_PTR(-ESRCH);
+	}
+	if (!memview_may_access(task)) {
+		put_task_struct(task);
+		put_pid(pid);
+		return ERR_PTR(-EPERM);
+	}
+	*pidp = pid;
+	return task;
+}
+
+int memview_proc_attach(struct memview_proc_attach *cmd)
+{
+	struct memview_proc *p;
+	struct task_struct *task;
+	struct pid *pid;
+	int ret = 0;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	task = memview_get_task(cmd->pid, &pid);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	/* Kernel threads have no memory to manage. */
+	if (task->flags & PF_KTHREAD) {
+		ret = -EINVAL;
+		goto out_task;
+	}
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p) {
+		ret = -ENOMEM;
+		goto out_task;
+	}
+	kref_init(&p->ref);
+	p->pid = pid;
+	p->dram_budget = cmd->dram_budget;
+	atomic64_set(&p->demoted, 0);
+	atomic64_set(&p->promoted, 0);
+
+	mutex_lock(&memview_procs_lock);
+	memview_procs_reap();
+	if (memview_proc_find(pid))
+		ret = -EEXIST;
+	else if (memview_nr_procs >= MEMVIEW_MAX_PROCS)
+		ret = -ENOSPC;
+	if (!ret) {
+		list_add_tail(&p->node, &memview_procs);
+		memview_nr_procs++;
+	}
+	mutex_unlock(&memview_procs_lock);
+	put_task_struct(task);
+	if (ret)
+		memview_proc_put(p);	/* drops the pid reference too */
+	return ret;
+
+out_task:
+	put_task_struct(task);
+	put_pid(pid);
+	return ret;
+}
+
+int memview_proc_detach(struct memview_proc_detach *cmd)
+{
+	struct task_struct *task;
+	struct memview_proc *p;
+	struct pid *pid;
+	int ret = 0;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	task = memview_get_task(cmd->pid, &pid);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	put_task_struct(task);
+
+	mutex_lock(&memview_procs_lock);
+	p = memview_proc_find(pid);
+	if (p)
+		memview_proc_unlink(p);
+	else
+		ret = -ENOENT;
+	mutex_unlock(&memview_procs_lock);
+	put_pid(pid);
+	return ret;
+}
+
+int memview_proc_list(struct memview_proc_list *cmd)
+{
+	struct memview_proc_entry *buf;
+	struct memview_proc *p;
+	u32 n = 0;
+	int ret = 0;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+
+	mutex_lock(&memview_procs_lock);
+	memview_procs_reap();
+	if (memview_nr_procs > cmd->num_procs) {
+		cmd->num_procs = memview_nr_procs;
+		mutex_unlock(&memview_procs_lock);
+		return -EMSGSIZE;
+	}
+	buf = kvcalloc(max(memview_nr_procs, 1U), sizeof(*buf), GFP_KERNEL);
+	if (!buf) {
+		mutex_unlock(&memview_procs_lock);
+		return -ENOMEM;
+	}
+	list_for_each_entry(p, &memview_procs, node) {
+		struct memview_proc_entry *e = &buf[n++];
+		struct task_struct *task;
+
+		e->pid = pid_vnr(p->pid);
+		task = get_pid_task(p->pid, PIDTYPE_TGID);
+		if (task) {
+			get_task_comm(e->comm, task);
+			put_task_struct(task);
+		}
+		e->dram_budget = p->dram_budget;
+		e->pages_demoted = atomic64_read(&p->demoted);
+		e->pages_promoted = atomic64_read(&p->promoted);
+	}
+	mutex_unlock(&memview_procs_lock);
+
+	cmd->num_procs = n;
+	if (n && copy_to_user(u64_to_user_ptr(cmd->procs), buf,
+			      n * sizeof(*buf)))
+		ret = -EFAULT;
+	kvfree(buf);
+	return ret;
+}
+
+/**
+ * memview_proc_get_mm - the mm of process @nr, for a migration or a query
+ * @nr: pid in the caller's namespace
+ * @need_attached: fail with -ENOENT unless the process is managed
+ * @procp: if not NULL, gets a reference to the managed entry (or NULL)
+ *
+ * Checks the caller's access every time: the check made at attach time was
+ * for whoever attached.  Returns an mm with a user reference (mmput() it)
+ * or an ERR_PTR.
+ */
+struct mm_struct *memview_proc_get_mm(pid_t nr, bool need_attached,
+				      struct memview_proc **procp)
+{
+	struct memview_proc *p = NULL;
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct pid *pid;
+
+	task = memview_get_task(nr, &pid);
+	if (IS_ERR(task))
+		return ERR_CAST(task);
+
+	mutex_lock(&memview_procs_lock);
+	p = memview_proc_find(pid);
+	if (p)
+		kref_get(&p->ref);
+	mutex_unlock(&memview_procs_lock);
+	put_pid(pid);
+
+	if (need_attached && !p) {
+		mm = ERR_PTR(-ENOENT);
+		goto out;
+	}
+	mm = get_task_mm(task);
+	if (!mm)
+		mm = ERR_PTR(-ESRCH);
+out:
+	put_task_struct(task);
+	if (IS_ERR(mm) || !procp)
+		memview_proc_put(p);
+	else
+		*procp = p;
+	return mm;
+}
+
+void memview_proc_account(struct memview_proc *proc, u64 demoted, u64 promoted)
+{
+	if (!proc)
+		return;
+	atomic64_add(demoted, &proc->demoted);
+	atomic64_add(promoted, &proc->promoted);
+}
+
+void memview_procs_exit(void)
+{
+	struct memview_proc *p, *tmp;
+
+	mutex_lock(&memview_procs_lock);
+	list_for_each_entry_safe(p, tmp, &memview_procs, node)
+		memview_proc_unlink(p);
+	mutex_unlock(&memview_procs_lock);
+}

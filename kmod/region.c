@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Regions: physical ranges memview claims, maps as MEMORY_DEVICE_COHERENT
+ * memory and carves into slices.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/idr.h>
+#include <linux/ioport.h>
+#include <linux/memory_hotplug.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "memview-private.h"
+
+/* protects memview_regions, region ids and slice ids */
+DECLARE_RWSEM(memview_rwsem);
+LIST_HEAD(memview_regions);
+char memview_owner;
+
+static DEFINE_IDA(memview_region_ida);
+static DEFINE_IDA(memview_slice_ida);
+
+static int memview_memory_failure(struct dev_pagemap *pgmap, unsigned long pfn,
+				  unsigned long nr_pages, int mf_flags)
+{
+	struct memview_region *r =
+		container_of(pgmap, struct memview_region, pgmap);
+	unsigned long i;
+
+	for (i = 0; i < nr_pages; i++) {
+		unsigned long p = pfn + i;
+		struct memview_slice *s;
+
+		if (p < r->start_pfn || p >= r->end_pfn)
+			continue;
+		s = &r->slices[(p - r->start_pfn) /
+			       (memview_slice_size >> PAGE_SHIFT)];
+		memview_slice_poison(s, p);
+		pr_err_ratelimited("%s: memory error at %#llx (slice %u)\n",
+				   r->label, (u64)PFN_PHYS(p), s->id);
+	}
+	return 0;
+}
+
+static const struct dev_pagemap_ops memview_pgmap_ops = {
+	.page_free	= memview_page_free,
+	.memory_failure	= memview_memory_failure,
+};
+
+/* Caller holds memview_rwsem. */
+static struct memview_region *memview_region_find(u32 id)
+{
+	struct memview_region *r;
+
+	list_for_each_entry(r, &memview_regions, node)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+/* The slice holding @pfn, or NULL.  Caller holds memview_rwsem. */
+struct memview_slice *memview_pfn_to_slice(unsigned long pfn)
+{
+	struct memview_region *r;
+
+	list_for_each_entry(r, &memview_regions, node)
+		if (pfn >= r->start_pfn && pfn < r->end_pfn)
+			return &r->slices[(pfn - r->start_pfn) /
+					  (memview_slice_size >> PAGE_SHIFT)];
+	return NULL;
+}
+
+u32 memview_nr_regions(void)
+{
+	struct memview_region *r;
+	u32 n = 0;
+
+	list_for_each_entry(r, &memview_regions, node)
+		n++;
+	return n;
+}
+
+u32 memview_nr_slices(void)
+{
+	struct memview_region *r;
+	u32 n = 0;
+
+	list_for_each_entry(r, &memview_regions, node)
+		n += r->nr_slices;
+	return n;
+}
+
+/* Is [start, start + len) inside memory a device driver could hand us? */
+static bool memview_range_is_device_memory(phys_addr_t start, u64 len)
+{
+	static const unsigned long descs[] = {
+		IORES_DESC_PERSISTENT_MEMORY,
+		IORES_DESC_PERSISTENT_MEMORY_LEGACY,
+		IORES_DESC_CXL,
+		IORES_DESC_SOFT_RESERVED,
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(descs); i++)
+		if (region_intersects(start, len, IORESOURCE_MEM, descs[i]) ==
+		    REGION_INTERSECTS)
+			return true;
+	return false;
+}
+
+static int memview_region_validate(struct memview_region_add *cmd)
+{
+	u64 align = max_t(u64, PMD_SIZE, SUBSECTION_SIZE);
+	u64 end;
+
+	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
+		return -EINVAL;
+	if (cmd->kind > MEMVIEW_REGION_KIND_MAX)
+		return -EINVAL;
+	if (!memchr(cmd->label, '\0', sizeof(cmd->label)))
+		return -EINVAL;
+	if (!cmd->length || !IS_ALIGNED(cmd->phys_addr, align) ||
+	    !IS_ALIGNED(cmd->length, align))
+		return -EINVAL;
+	if (check_add_overflow(cmd->phys_addr, cmd->length - 1, &end))
+		return -EOVERFLOW;
+	if (cmd->length < memview_slice_size)
+		return -EINVAL;
+	if (end >= (1ULL << MAX_PHYSMEM_BITS))
+		return -ERANGE;
+	return 0;
+}
+
+static int memview_region_nid(phys_addr_t start)
+{
+	int nid = phys_to_target_node(start);
+
+	if (nid == NUMA_NO_NODE || !node_online(nid))
+		nid = numa_map_to_online_node(nid);
+	if (nid == NUMA_NO_NODE || !node_online(nid))
+		nid = first_online_node;
+	return nid;
+}
+
+/* Caller holds memview_rwsem for writing. */
+static bool memview_region_overlaps(phys_addr_t start, u64 len)
+{
+	struct memview_region *r;
+
+	list_for_each_entry(r, &memview_regions, node)
+		if (start < r->start + r->length && r->start < start + len)
+			return true;
+	return false;
+}
+
+static void memview_region_free(struct memview_region *r)
+{
+	u32 i;
+
+	for (i = 0; i < r->nr_slices; i++) {
+		if (r->slices[i].id != U32_MAX)
+			ida_free(&memview_slice_ida, r->slices[i].id);
+		memview_slice_destroy(&r->slices[i]);
+	}
+	kfree(r);
+}
+
+int memview_region_add(struct memview_region_add *cmd)
+{
+	u64 slices_len, nr_slices;
+	struct memview_region *r;
+	void *vaddr;
+	int ret;
+	u32 i;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = memview_region_validate(cmd);
+	if (ret)
+		return ret;
+	nr_slices = div64_u64(cmd->length, memview_slice_size);
+	slices_len = nr_slices * memview_slice_size;
+
+	r = kzalloc(struct_size(r, slices, nr_slices), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->kind = cmd->kind;
+	strscpy(r->label, cmd->label, sizeof(r->label));
+	r->start = cmd->phys_addr;
+	r->length = cmd->length;
+	r->unusable = cmd->length - slices_len;
+	r->start_pfn = PHYS_PFN(r->start);
+	r->end_pfn = PHYS_PFN(r->start + slices_len);
+	for (i = 0; i < nr_slices; i++) {
+		r->slices[i].id = U32_MAX;
+		r->nr_slices = i + 1;
+		ret = memview_slice_init(&r->slices[i], r, i);
+		if (ret)
+			goto out_free;
+	}
+
+	down_write(&memview_rwsem);
+	if (memview_region_overlaps(r->start, r->length)) {
+		ret = -EEXIST;
+		goto out_unlock;
+	}
+	if (memview_nr_regions() >= MEMVIEW_MAX_REGIONS) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	if (region_intersects(r->start, r->length, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		ret = -EADDRNOTAVAIL;
+		goto out_unlock;
+	}
+	if (!memview_range_is_device_memory(r->start, r->length)) {
+		ret = -ENXIO;
+		goto out_unlock;
+	}
+	ret = ida_alloc(&memview_region_ida, GFP_KERNEL);
+	if (ret < 0)
+		goto out_unlock;
+	r->id = ret;
+	for (i = 0; i < nr_slices; i++) {
+		ret = ida_alloc(&memview_slice_ida, GFP_KERNEL);
+		if (ret < 0)
+			goto out_ida;
+		r->slices[i].id = ret;
+	}
+
+	r->res = request_mem_region(r->start, slices_len, "memview");
+	if (!r->res) {
+		ret = -EBUSY;
+		goto out_ida;
+	}
+
+	r->nid = memview_region_nid(r->start);
+	r->pgmap.type = MEMORY_DEVICE_COHERENT;
+	r->pgmap.range.start = r->start;
+	r->pgmap.range.end = r->start + slices_len - 1;
+	r->pgmap.nr_range = 1;
+	r->pgmap.ops = &memview_pgmap_ops;
+	r->pgmap.owner = &memview_owner;
+	vaddr = memremap_pages(&r->pgmap, r->nid);
+	if (IS_ERR(vaddr)) {
+		ret = PTR_ERR(vaddr);
+		pr_err("%s: cannot map %#llx-%#llx: %d\n", r->label,
+		       (u64)r->start, (u64)(r->start + slices_len - 1), ret);
+		goto out_release;
+	}
+
+	__module_get(THIS_MODULE);
+	list_add_tail(&r->node, &memview_regions);
+	up_write(&memview_rwsem);
+
+	pr_info("%s: region %u %#llx-%#llx on node %d: %u slices, %llu bytes unusable\n",
+		r->label, r->id, (u64)r->start, (u64)(r->start + r->length - 1),
+		r->nid, r->nr_slices, r->unusable);
+	cmd->out_region_id = r->id;
+	cmd->out_nr_slices = r->nr_slices;
+	cmd->out_nid = r->nid;
+	cmd->out_unusable_bytes = r->unusable;
+	return 0;
+
+out_release:
+	release_mem_region(r->start, slices_len);
+out_ida:
+	ida_free(&memview_region_ida, r->id);
+out_unlock:
+	up_write(&memview_rwsem);
+out_free:
+	memview_region_free(r);
+	return ret;
+}
+
+static unsigned long memview_region_used(struct memview_region *r)
+{
+	unsigned long used = 0;
+	u32 i;
+
+	for (i = 0; i < r->nr_slices; i++)
+		used += memview_slice_used(&r->slices[i]);
+	return used;
+}
+
+int memview_region_remove(struct memview_region_remove *cmd)
+{
+	struct memview_region *r;
+	u64 evacuated = 0;
+	long moved;
+	int ret = 0;
+	u32 i;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (cmd->flags & ~MEMVIEW_REGION_REMOVE_EVACUATE || cmd->__reserved)
+		return -EINVAL;
+
+	down_write(&memview_rwsem);
+	r = memview_region_find(cmd->region_id);
+	if (!r) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	/* No new page lands on the region from here on. */
+	for (i = 0; i < r->nr_slices; i++)
+		r->slices[i].saved_state =
+			memview_slice_set_state(&r->slices[i],
+						MEMVIEW_SLICE_REMOVING);
+	if (memview_region_used(r) &&
+	    (cmd->flags & MEMVIEW_REGION_REMOVE_EVACUATE)) {
+		for (i = 0; i < r->nr_slices; i++) {
+			moved = memview_evacuate_slice(&r->slices[i]);
+			if (moved < 0) {
+				ret = moved;
+				break;
+			}
+			evacuated += moved;
+		}
+	}
+	cmd->out_pages_evacuated = evacuated;
+	if (!ret && memview_region_used(r))
+		ret = -EBUSY;
+	if (ret) {
+		for (i = 0; i < r->nr_slices; i++)
+			memview_slice_set_state(&r->slices[i],
+						r->slices[i].saved_state);
+		goto out_unlock;
+	}
+
+	list_del(&r->node);
+	up_write(&memview_rwsem);
+
+	/* Every page is free: this does not wait for anybody. */
+	memunmap_pages(&r->pgmap);
+	release_mem_region(r->start, PFN_PHYS(r->end_pfn - r->start_pfn));
+	pr_info("%s: region %u removed, %llu pages evacuated\n", r->label,
+		r->id, evacuated);
+	ida_free(&memview_region_ida, r->id);
+	memview_region_free(r);
+	module_put(THIS_MODULE);
+	return 0;
+
+out_unlock:
+	up_write(&memview_rwsem);
+	return ret;
+}
+
+static void memview_region_fill_entry(struct memview_region *r,
+				      struct memview_region_entry *e)
+{
+	e->id = r->id;
+	e->kind = r->kind;
+	e->nid = r->nid;
+	e->nr_slices = r->nr_slices;
+	e->phys_addr = r->start;
+	e->length = r->length;
+	e->unusable_bytes = r->unusable;
+	e->used_pages = memview_region_used(r);
+	memcpy(e->label, r->label, sizeof(e->label));
+}
+
+int memview_region_list(struct memview_region_list *cmd)
+{
+	struct memview_region_entry *buf;
+	struct memview_region *r;
+	u32 n = 0, count;
+	int ret = 0;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+
+	down_read(&memview_rwsem);
+	count = memview_nr_regions();
+	if (count > cmd->num_regions) {
+		cmd->num_regions = count;
+		up_read(&memview_rwsem);
+		return -EMSGSIZE;
+	}
+	buf = kvcalloc(max(count, 1U), sizeof(*buf), GFP_KERNEL);
+	if (!buf) {
+		up_read(&memview_rwsem);
+		return -ENOMEM;
+	}
+	list_for_each_entry(r, &memview_regions, node)
+		memview_region_fill_entry(r, &buf[n++]);
+	up_read(&memview_rwsem);
+
+	cmd->num_regions = n;
+	if (n && copy_to_user(u64_to_user_ptr(cmd->regions), buf,
+			      n * sizeof(*buf)))
+		ret = -EFAULT;
+	kvfree(buf);
+	return ret;
+}
+
+void memview_slice_fill_entry(struct memview_slice *s,
+			      struct memview_slice_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->id = s->id;
+	e->region_id = s->region->id;
+	e->index = s->index;
+	e->phys_addr = PFN_PHYS(s->start_pfn);
+	e->total_pages = s->nr_pages;
+	spin_lock_irq(&s->lock);
+	e->state = s->state;
+	e->used_pages = s->used;
+	e->free_pages = s->nr_pages - s->busy;
+	e->poisoned_pages = s->poisoned;
+	spin_unlock_irq(&s->lock);
+	e->migrations_in = atomic64_read(&s->migrations_in);
+	e->migrations_out = atomic64_read(&s->migrations_out);
+	e->errors = atomic64_read(&s->errors);
+}
+
+int memview_slice_list(struct memview_slice_list *cmd)
+{
+	bool one = cmd->flags & MEMVIEW_SLICE_LIST_REGION;
+	struct memview_slice_entry *buf;
+	struct memview_region *r;
+	u32 n = 0, count = 0, i;
+	int ret = 0;
+
+	if (cmd->flags & ~MEMVIEW_SLICE_LIST_REGION || (!one && cmd->region_id))
+		return -EINVAL;
+
+	down_read(&memview_rwsem);
+	if (one) {
+		r = memview_region_find(cmd->region_id);
+		if (!r) {
+			up_read(&memview_rwsem);
+			return -ENOENT;
+		}
+		count = r->nr_slices;
+	} else {
+		count = memview_nr_slices();
+	}
+	if (count > cmd->num_slices) {
+		cmd->num_slices = count;
+		up_read(&memview_rwsem);
+		return -EMSGSIZE;
+	}
+	buf = kvcalloc(max(count, 1U), sizeof(*buf), GFP_KERNEL);
+	if (!buf) {
+		up_read(&memview_rwsem);
+		return -ENOMEM;
+	}
+	list_for_each_entry(r, &memview_regions, node) {
+		if (one && r->id != cmd->region_id)
+			continue;
+		for (i = 0; i < r->nr_slices; i++)
+			memview_slice_fill_entry(&r->slices[i], &buf[n++]);
+	}
+	up_read(&memview_rwsem);
+
+	cmd->num_slices = n;
+	if (n && copy_to_user(u64_to_user_ptr(cmd->slices), buf,
+			      n * sizeof(*buf)))
+		ret = -EFAULT;
+	kvfree(buf);
+	return ret;
+}

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lockless looks at a process's page tables.
+ *
+ * Modules cannot call walk_page_range() or, since 6.5, pte_offset_map(), so
+ * memview reads page tables the way the kernel's own lockless walkers do:
+ * with the mmap lock held for reading, the PMD read once and re-validated,
+ * huge/none/bad PMDs handled before a PTE table is touched, and the PTE
+ * table read under RCU (see compat.h).  What is read is a snapshot: callers
+ * use it to classify and count, never to take a page reference.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hugetlb.h>
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "memview-private.h"
+
+/* Caller holds memview_rwsem, so slices do not go away under us. */
+static u8 memview_pfn_kind(unsigned long pfn, struct memview_slice **slicep)
+{
+	struct memview_slice *s;
+
+	if (is_zero_pfn(pfn))
+		return MEMVIEW_PTE_NONE;
+	if (!pfn_valid(pfn))
+		return MEMVIEW_PTE_OTHER;
+	s = memview_pfn_to_slice(pfn);
+	if (s) {
+		if (slicep)
+			*slicep = s;
+		return MEMVIEW_PTE_SLICE;
+	}
+	if (is_zone_device_page(pfn_to_page(pfn)))
+		return MEMVIEW_PTE_OTHER;
+	return MEMVIEW_PTE_DRAM;
+}
+
+/*
+ * Fill @kinds (and @slices, if not NULL) for [start, end), which lies in one
+ * VMA and one PMD.  Caller holds the mmap read lock and memview_rwsem.
+ */
+void memview_walk_pmd(struct mm_struct *mm, unsigned long start,
+		      unsigned long end, u8 *kinds,
+		      struct memview_slice **slices)
+{
+	unsigned long n = (end - start) >> PAGE_SHIFT, i;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmdp, pmd;
+	pte_t *ptep;
+	u8 kind;
+
+	memset(kinds, MEMVIEW_PTE_NONE, n);
+	if (slices)
+		memset(slices, 0, n * sizeof(*slices));
+
+	pgd = pgd_offset(mm, start);
+	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
+		return;
+	p4d = p4d_offset(pgd, start);
+	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
+		return;
+	pud = pud_offset(p4d, start);
+	if (pud_none(READ_ONCE(*pud)))
+		return;
+	if (pud_trans_huge(READ_ONCE(*pud)) || pud_bad(READ_ONCE(*pud))) {
+		memset(kinds, MEMVIEW_PTE_OTHER, n);
+		return;
+	}
+	pmdp = pmd_offset(pud, start);
+	pmd = memview_pmdp_get_lockless(pmdp);
+	if (pmd_none(pmd))
+		return;
+	if (!pmd_present(pmd)) {
+		memset(kinds, MEMVIEW_PTE_SWAP, n);	/* THP migration entry */
+		return;
+	}
+	if (pmd_trans_huge(pmd)) {
+		kind = memview_pfn_kind(pmd_pfn(pmd), NULL);
+		memset(kinds, kind == MEMVIEW_PTE_DRAM ? MEMVIEW_PTE_THP : kind, n);
+		return;
+	}
+	if (pmd_bad(pmd))
+		return;
+
+	rcu_read_lock();
+	ptep = pte_offset_kernel(&pmd, start);
+	for (i = 0; i < n; i++) {
+		pte_t pte = ptep_get(ptep + i);
+
+		if (pte_none(pte))
+			continue;
+		if (!pte_present(pte)) {
+			kinds[i] = MEMVIEW_PTE_SWAP;
+			continue;
+		}
+		kinds[i] = memview_pfn_kind(pte_pfn(pte),
+					    slices ? &slices[i] : NULL);
+	}
+	rcu_read_unlock();
+}
+
+/* Map a slice to its position in the slice list (regions in order). */
+static u32 memview_slice_pos(struct memview_slice *s)
+{
+	struct memview_region *r;
+	u32 pos = 0;
+
+	list_for_each_entry(r, &memview_regions, node) {
+		if (r == s->region)
+			return pos + s->index;
+		pos += r->nr_slices;
+	}
+	return U32_MAX;
+}
+
+struct memview_residency_walk {
+	u8 kinds[MEMVIEW_BATCH_PAGES];
+	struct memview_slice *slices[MEMVIEW_BATCH_PAGES];
+	u64 *per_slice;
+	struct memview_slice **by_pos;
+};
+
+static void memview_residency_vma(struct mm_struct *mm,
+				  struct vm_area_struct *vma,
+				  unsigned long start, unsigned long end,
+				  struct memview_residency_walk *w,
+				  struct memview_residency *cmd)
+{
+	unsigned long addr, next, i, n;
+
+	if (is_vm_hugetlb_page(vma) || (vma->vm_flags & (VM_IO | VM_PFNMAP)))
+		return;
+	for (addr = start; addr < end; addr = next) {
+		next = min(end, (addr + PMD_SIZE) & PMD_MASK);
+		n = (next - addr) >> PAGE_SHIFT;
+		memview_walk_pmd(mm, addr, next, w->kinds, w->slices);
+		for (i = 0; i < n; i++) {
+			switch (w->kinds[i]) {
+			case MEMVIEW_PTE_NONE:
+				break;
+			case MEMVIEW_PTE_SWAP:
+				cmd->out_not_present++;
+				break;
+			case MEMVIEW_PTE_DRAM:
+			case MEMVIEW_PTE_THP:
+				cmd->out_dram_pages++;
+				break;
+			case MEMVIEW_PTE_SLICE: {
+				u32 pos = memview_slice_pos(w->slices[i]);
+
+				cmd->out_slice_pages++;
+				if (pos != U32_MAX) {
+					w->per_slice[pos]++;
+					w->by_pos[pos] = w->slices[i];
+				}
+				break;
+			}
+			default:
+				cmd->out_other_pages++;
+			}
+		}
+		cond_resched();
+	}
+}
+
+int memview_residency(struct memview_residency *cmd)
+{
+	struct memview_residency_entry *out = NULL;
+	struct memview_residency_walk *w;
+	unsigned long start, end;
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	u32 nr_slices, i, n = 0;
+	int ret = 0;
+
+	if (cmd->flags)
+		return -EINVAL;
+	if (!cmd->addr && !cmd->length) {
+		start = 0;
+		end = TASK_SIZE_MAX;
+	} else {
+		if (!cmd->length || !PAGE_ALIGNED(cmd->addr) ||
+		    !PAGE_ALIGNED(cmd->length))
+			return -EINVAL;
+		if (cmd->addr + cmd->length < cmd->addr)
+			return -EOVERFLOW;
+		start = cmd->addr;
+		end = min_t(u64, cmd->addr + cmd->length, TASK_SIZE_MAX);
+	}
+
+	mm = memview_proc_get_mm(cmd->pid, false, NULL);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w) {
+		ret = -ENOMEM;
+		goto out_mm;
+	}
+
+	down_read(&memview_rwsem);
+	nr_slices = memview_nr_slices();
+	w->per_slice = kvcalloc(max(nr_slices, 1U), sizeof(u64), GFP_KERNEL);
+	w->by_pos = kvcalloc(max(nr_slices, 1U), sizeof(void *), GFP_KERNEL);
+	out = kvcalloc(max(nr_slices, 1U), sizeof(*out), GFP_KERNEL);
+	if (!w->per_slice || !w->by_pos || !out) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	cmd->out_dram_pages = 0;
+	cmd->out_slice_pages = 0;
+	cmd->out_other_pages = 0;
+	cmd->out_not_present = 0;
+
+	if (mmap_read_lock_killable(mm)) {
+		ret = -EINTR;
+		goto out_unlock;
+	}
+	{
+		VMA_ITERATOR(vmi, mm, start);
+
+		for_each_vma_range(vmi, vma, end)
+			memview_residency_vma(mm, vma, max(start, vma->vm_start),
+					      min(end, vma->vm_end), w, cmd);
+	}
+	mmap_read_unlock(mm);
+
+	for (i = 0; i < nr_slices; i++) {
+		if (!w->per_slice[i])
+			continue;
+		out[n].slice_id = w->by_pos[i]->id;
+		out[n].pages = w->per_slice[i];
+		n++;
+	}
+out_unlock:
+	up_read(&memview_rwsem);
+	if (!ret) {
+		if (n > cmd->num_slices)
+			ret = -EMSGSIZE;
+		else if (n && copy_to_user(u64_to_user_ptr(cmd->slices), out,
+					   n * sizeof(*out)))
+			ret = -EFAULT;
+		cmd->num_slices = n;
+	}
+	kvfree(out);
+	kvfree(w->per_slice);
+	kvfree(w->by_pos);
+	kfree(w);
+out_mm:
+	mmput(mm);
+	return ret;
+}
