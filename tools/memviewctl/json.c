@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memviewctl: JSON builders, one per object, in ndctl's style: snake_case
+ * keys, sizes and addresses as numbers unless -H asks for "256 MiB" and hex.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "memviewctl.h"
+
+const char *region_kind_str(uint32_t kind)
+{
+	switch (kind) {
+	case MEMVIEW_REGION_RAW:
+		return "raw";
+	case MEMVIEW_REGION_CXL:
+		return "cxl";
+	case MEMVIEW_REGION_PMEM:
+		return "pmem";
+	default:
+		return "unknown";
+	}
+}
+
+const char *slice_state_str(uint32_t state)
+{
+	switch (state) {
+	case MEMVIEW_SLICE_ONLINE:
+		return "online";
+	case MEMVIEW_SLICE_DEGRADED:
+		return "degraded";
+	case MEMVIEW_SLICE_FENCING:
+		return "fencing";
+	case MEMVIEW_SLICE_FENCED:
+		return "fenced";
+	case MEMVIEW_SLICE_RETIRED:
+		return "retired";
+	case MEMVIEW_SLICE_REMOVING:
+		return "removing";
+	default:
+		return "unknown";
+	}
+}
+
+void json_add_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+void json_add_int(struct json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+void json_add_str(struct json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, json_object_new_string(v));
+}
+
+void json_add_size(struct json_object *o, const char *key, uint64_t v,
+		   unsigned long flags)
+{
+	char buf[SIZE_STR_LEN];
+
+	if (flags & MV_JSON_HUMAN)
+		json_add_str(o, key, size_str(v, buf, sizeof(buf)));
+	else
+		json_add_u64(o, key, v);
+}
+
+void json_add_addr(struct json_object *o, const char *key, uint64_t v,
+		   unsigned long flags)
+{
+	char buf[24];
+
+	if (flags & MV_JSON_HUMAN) {
+		snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+		json_add_str(o, key, buf);
+	} else {
+		json_add_u64(o, key, v);
+	}
+}
+
+/* A fixed-size char array from the module, NUL-terminated or not. */
+static void json_add_fixed_str(struct json_object *o, const char *key,
+			       const char *s, size_t len)
+{
+	json_object_object_add(o, key,
+			       json_object_new_string_len(s, (int)strnlen(s, len)));
+}
+
+void json_print(struct json_object *o)
+{
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					     JSON_C_TO_STRING_NOSLASHESCAPE),
+	      stdout);
+	fputc('\n', stdout);
+	json_object_put(o);
+}
+
+struct json_object *region_to_json(const struct memview_region_entry *r,
+				   unsigned long flags)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_add_u64(o, "id", r->id);
+	json_add_fixed_str(o, "label", r->label, sizeof(r->label));
+	json_add_str(o, "kind", region_kind_str(r->kind));
+	json_add_int(o, "numa_node", r->nid);
+	json_add_addr(o, "resource", r->phys_addr, flags);
+	json_add_size(o, "size", r->length, flags);
+	json_add_u64(o, "nr_slices", r->nr_slices);
+	json_add_size(o, "unusable_size", r->unusable_bytes, flags);
+	if (flags & MV_JSON_VERBOSE)
+		json_add_u64(o, "used_pages", r->used_pages);
+	return o;
+}
+
+struct json_object *slice_to_json(const struct memview_slice_entry *s,
+				  uint64_t page_size, unsigned long flags)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_add_u64(o, "id", s->id);
+	json_add_u64(o, "region_id", s->region_id);
+	json_add_u64(o, "index", s->index);
+	json_add_str(o, "state", slice_state_str(s->state));
+	json_add_addr(o, "resource", s->phys_addr, flags);
+	json_add_size(o, "size", s->total_pages * page_size, flags);
+	if (flags & MV_JSON_VERBOSE) {
+		json_add_u64(o, "total_pages", s->total_pages);
+		json_add_u64(o, "used_pages", s->used_pages);
+		json_add_u64(o, "free_pages", s->free_pages);
+		json_add_u64(o, "poisoned_pages", s->poisoned_pages);
+		json_add_u64(o, "migrations_in", s->migrations_in);
+		json_add_u64(o, "migrations_out", s->migrations_out);
+		json_add_u64(o, "errors", s->errors);
+	}
+	return o;
+}
+
+static struct json_object *
+residency_to_json(const struct memview_residency *res,
+		  const struct memview_residency_entry *rs, uint32_t nr_rs)
+{
+	struct json_object *o = json_object_new_object(), *a, *e;
+	uint32_t i;
+
+	if (!o)
+		return NULL;
+	json_add_u64(o, "dram_pages", res->out_dram_pages);
+	json_add_u64(o, "slice_pages", res->out_slice_pages);
+	json_add_u64(o, "other_pages", res->out_other_pages);
+	json_add_u64(o, "not_present_pages", res->out_not_present);
+	a = json_object_new_array();
+	for (i = 0; a && i < nr_rs; i++) {
+		e = json_object_new_object();
+		if (!e)
+			break;
+		json_add_u64(e, "slice_id", rs[i].slice_id);
+		json_add_u64(e, "pages", rs[i].pages);
+		json_object_array_add(a, e);
+	}
+	if (a)
+		json_object_object_add(o, "slices", a);
+	return o;
+}
+
+struct json_object *proc_to_json(const struct memview_proc_entry *p,
+				 const struct memview_residency *res,
+				 const struct memview_residency_entry *rs,
+				 uint32_t nr_rs, unsigned long flags)
+{
+	struct json_object *o = json_object_new_object(), *r;
+
+	if (!o)
+		return NULL;
+	json_add_int(o, "pid", p->pid);
+	json_add_fixed_str(o, "comm", p->comm, sizeof(p->comm));
+	if ((flags & MV_JSON_HUMAN) && !p->dram_budget)
+		json_add_str(o, "dram_budget", "unlimited");
+	else
+		json_add_size(o, "dram_budget", p->dram_budget, flags);
+	if (flags & MV_JSON_VERBOSE) {
+		json_add_u64(o, "pages_demoted", p->pages_demoted);
+		json_add_u64(o, "pages_promoted", p->pages_promoted);
+		if (res) {
+			r = residency_to_json(res, rs, nr_rs);
+			if (r)
+				json_object_object_add(o, "residency", r);
+		}
+	}
+	return o;
+}
+
+struct json_object *info_to_json(const struct memview_info *info,
+				 unsigned long flags)
+{
+	static const char *const features[] = {
+		"region_evacuate", "promote_node", "residency",
+	};
+	struct json_object *o = json_object_new_object(), *a;
+	char name[32];
+	unsigned int bit;
+
+	if (!o)
+		return NULL;
+	json_add_u64(o, "api_version", info->out_api_version);
+	json_add_u64(o, "nr_regions", info->out_nr_regions);
+	json_add_u64(o, "nr_slices", info->out_nr_slices);
+	json_add_size(o, "slice_size", info->out_slice_size, flags);
+	json_add_size(o, "page_size", info->out_page_size, flags);
+	a = json_object_new_array();
+	for (bit = 0; a && bit < 64; bit++) {
+		if (!(info->out_features & (1ULL << bit)))
+			continue;
+		if (bit < ARRAY_SIZE(features)) {
+			json_object_array_add(a,
+					      json_object_new_string(features[bit]));
+		} else {
+			snprintf(name, sizeof(name), "feature_%u", bit);
+			json_object_array_add(a, json_object_new_string(name));
+		}
+	}
+	if (a)
+		json_object_object_add(o, "features", a);
+	return o;
+}
+
+struct json_object *migrate_to_json(const struct memview_migrate *m,
+				    unsigned long flags)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_add_int(o, "pid", m->pid);
+	json_add_addr(o, "addr", m->addr, flags);
+	json_add_size(o, "length", m->length, flags);
+	if (m->flags & MEMVIEW_MIGRATE_NODE)
+		json_add_int(o, "node", m->node);
+	json_add_u64(o, "moved", m->out_moved);
+	json_add_u64(o, "not_present", m->out_not_present);
+	json_add_u64(o, "already", m->out_already);
+	json_add_u64(o, "busy", m->out_busy);
+	json_add_u64(o, "no_space", m->out_no_space);
+	json_add_u64(o, "unsupported", m->out_unsupported);
+	json_add_u64(o, "thp_split_failed", m->out_thp_split_failed);
+	return o;
+}
+
+bool mv_output_opt(struct mv_output *out, int c)
+{
+	switch (c) {
+	case 'j':
+		out->json = 1;
+		return true;
+	case 't':
+		out->table = 1;
+		return true;
+	case 'H':
+		out->human = 1;
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool mv_output_resolve(struct mv_output *out)
+{
+	if (out->json && out->table) {
+		mv_usage_err("--json and --table exclude each other");
+		return false;
+	}
+	if (!out->json && !out->table) {
+		if (stdout_is_tty())
+			out->table = 1;
+		else
+			out->json = 1;
+	}
+	return true;
+}
+
+unsigned long mv_output_flags(const struct mv_output *out)
+{
+	unsigned long flags = 0;
+
+	if (out->human)
+		flags |= MV_JSON_HUMAN;
+	if (out->verbose)
+		flags |= MV_JSON_VERBOSE;
+	return flags;
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memviewctl: private declarations shared by the command files.
+ *
+ * main.c    command table, global options, log level
+ * util.c    messages, number/size parsing, humanized sizes, confirmation
+ * ioctl.c   /dev/memview: open, size-filled ioctls, list fetchers
+ * json.c    one *_to_json() builder per object, output helpers
+ * list.c    list, info
+ * region.c  add-region, remove-region, freeing a range from nd/dax drivers
+ * proc.c    attach, detach
+ * migrate.c demote, promote
+ * run.c     run -- cmd
+ */
+#ifndef _MEMVIEWCTL_H_
+#define _MEMVIEWCTL_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <linux/memview.h>
+#include <json-c/json.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* --- util.c ---------------------------------------------------------- */
+
+enum mv_log_level {
+	MV_LOG_ERR	= 3,	/* same numbers as syslog, like the nd/cxl libs */
+	MV_LOG_INFO	= 6,
+	MV_LOG_DEBUG	= 7,
+};
+
+extern const char *mv_cmd;	/* the command running, for messages */
+extern int mv_log_level;	/* from MEMVIEW_LOG */
+
+void mv_log_init(void);
+void mv_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define mv_info(...)	mv_log(MV_LOG_INFO, __VA_ARGS__)
+#define mv_dbg(...)	mv_log(MV_LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * Print "memviewctl <cmd>: <what>: <strerror(err)>" (": <strerror>" left off
+ * when err is 0) and, when hint is not NULL, a second line with what to do.
+ * err is a positive or negative errno.
+ */
+void mv_err(int err, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Like mv_err() without errno, prefixed "warning:" */
+void mv_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A usage error: message naming the bad argument, "see --help"; returns 1. */
+int mv_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int parse_u64(const char *s, uint64_t *out);	/* decimal or 0x hex */
+int parse_size(const char *s, uint64_t *out);	/* 4096, 0x1000, 64K, 1G */
+int parse_int(const char *s, int *out);		/* decimal, fits an int */
+int parse_pid(const char *s, pid_t *out);	/* decimal, > 0 */
+
+/* "256 MiB", "1.50 GiB": exact multiples without decimals */
+const char *size_str(uint64_t bytes, char *buf, size_t len);
+#define SIZE_STR_LEN 32
+
+bool stdout_is_tty(void);
+/* Ask on the terminal; true only for an answer starting with y/Y. */
+bool confirm(const char *question);
+
+/* --- ioctl.c --------------------------------------------------------- */
+
+int mv_open(void);			/* fd, or -1 after a message */
+/*
+ * Issue cmd with arg, filling arg's leading __u32 size with size.
+ * Returns 0 or -errno.
+ */
+int mv_ioctl(int fd, unsigned long cmd, void *arg, size_t size);
+#define MV_IOCTL(fd, cmd, arg) mv_ioctl(fd, cmd, arg, sizeof(*(arg)))
+
+/* The module's answer to an errno that every command can get. */
+const char *mv_common_hint(int err);
+
+int mv_get_info(int fd, struct memview_info *info);
+int mv_get_regions(int fd, struct memview_region_entry **out, uint32_t *nr);
+int mv_get_slices(int fd, bool one_region, uint32_t region_id,
+		  struct memview_slice_entry **out, uint32_t *nr);
+int mv_get_procs(int fd, struct memview_proc_entry **out, uint32_t *nr);
+/* Whole address space of pid; *slices is malloc()ed, *nr its length. */
+int mv_get_residency(int fd, pid_t pid, struct memview_residency *res,
+		     struct memview_residency_entry **slices, uint32_t *nr);
+
+/* --- json.c ---------------------------------------------------------- */
+
+enum mv_json_flags {
+	MV_JSON_HUMAN	= 1 << 0,	/* -H: sizes "256 MiB", addresses hex */
+	MV_JSON_VERBOSE	= 1 << 1,	/* -v: counters */
+};
+
+const char *region_kind_str(uint32_t kind);
+const char *slice_state_str(uint32_t state);
+
+struct json_object *region_to_json(const struct memview_region_entry *r,
+				   unsigned long flags);
+struct json_object *slice_to_json(const struct memview_slice_entry *s,
+				  uint64_t page_size, unsigned long flags);
+/* res may be NULL (not available); it is shown only with MV_JSON_VERBOSE */
+struct json_object *proc_to_json(const struct memview_proc_entry *p,
+				 const struct memview_residency *res,
+				 const struct memview_residency_entry *rs,
+				 uint32_t nr_rs, unsigned long flags);
+struct json_object *info_to_json(const struct memview_info *info,
+				 unsigned long flags);
+struct json_object *migrate_to_json(const struct memview_migrate *m,
+				    unsigned long flags);
+
+void json_add_size(struct json_object *o, const char *key, uint64_t v,
+		   unsigned long flags);
+void json_add_addr(struct json_object *o, const char *key, uint64_t v,
+		   unsigned long flags);
+void json_add_u64(struct json_object *o, const char *key, uint64_t v);
+void json_add_int(struct json_object *o, const char *key, int64_t v);
+void json_add_str(struct json_object *o, const char *key, const char *v);
+void json_print(struct json_object *o);	/* to stdout, then put */
+
+/*
+ * Output choice shared by the commands that print objects: JSON with
+ * --json or when stdout is not a terminal, a table with --table or on a
+ * terminal.
+ */
+struct mv_output {
+	int json;	/* -j */
+	int table;	/* -t */
+	int human;	/* -H */
+	int verbose;	/* -v */
+};
+#define MV_OUTPUT_SHORTOPTS "jtH"
+#define MV_OUTPUT_LONGOPTS						\
+	{ "json",	no_argument,	NULL, 'j' },			\
+	{ "table",	no_argument,	NULL, 't' },			\
+	{ "human",	no_argument,	NULL, 'H' }
+#define MV_OUTPUT_HELP							\
+	"  -j, --json         JSON (the default when stdout is not a terminal)\n" \
+	"  -t, --table        a table for people, even when stdout is not a terminal\n" \
+	"  -H, --human        JSON with sizes like \"256 MiB\" and addresses in hex\n"
+/* Take option c if it is one of MV_OUTPUT_*; true if it was. */
+bool mv_output_opt(struct mv_output *out, int c);
+/* Resolve the choice; returns false (after a message) on -j with -t. */
+bool mv_output_resolve(struct mv_output *out);
+unsigned long mv_output_flags(const struct mv_output *out);
+
+/* --- list.c ---------------------------------------------------------- */
+
+void print_region_table(const struct memview_region_entry *r, uint32_t nr,
+			uint64_t page_size, bool verbose);
+void print_migrate_table(const struct memview_migrate *m);
+
+/* --- proc.c ---------------------------------------------------------- */
+
+/* PROC_ATTACH / PROC_DETACH with a message on failure; 0 or -errno. */
+int mv_attach(int fd, pid_t pid, uint64_t budget);
+int mv_detach(int fd, pid_t pid, bool quiet_enoent);
+
+/* --- commands -------------------------------------------------------- */
+
+int cmd_list(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_add_region(int argc, char **argv);
+int cmd_remove_region(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_demote(int argc, char **argv);
+int cmd_promote(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+/*
+ * Option parsing helpers around getopt_long(): every command uses
+ * opterr = 0 and reports unknown options and missing values itself.
+ */
+struct option;
+int mv_getopt(int argc, char **argv, const char *shortopts,
+	      const struct option *longopts);
+/* For a '?' or ':' from mv_getopt(): message naming the option, returns 1 */
+int mv_bad_option(int argc, char **argv, int c);
+
+#endif /* _MEMVIEWCTL_H_ */
