@@ -50,10 +50,15 @@ static void migrate_error(int rc, const struct memview_migrate *m, bool promote)
 
 	switch (-rc) {
 	case ENOENT:
-	case ESRCH:
 		snprintf(hint, sizeof(hint), "attach it first: memviewctl attach %d",
 			 m->pid);
 		mv_err(rc, hint, "process %d is not attached", m->pid);
+		return;
+	case ESRCH:
+		mv_err(rc, NULL, "no process %d (or it is exiting)", m->pid);
+		return;
+	case EINTR:
+		mv_err(rc, NULL, "interrupted; pages moved so far stay moved");
 		return;
 	case EINVAL:
 		if (m->flags & MEMVIEW_MIGRATE_NODE) {

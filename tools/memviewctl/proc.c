@@ -40,16 +40,20 @@ int mv_attach(int fd, pid_t pid, uint64_t budget)
 	case 0:
 		return 0;
 	case ESRCH:
-	case ENOENT:
 		mv_err(rc, "check the pid (ps -p <pid>)", "no process %d", pid);
 		return rc;
 	case EEXIST:
-	case EALREADY:
 		mv_err(rc, "detach it first to change its budget",
 		       "process %d is already attached", pid);
 		return rc;
 	case EINVAL:
-		hint = "a kernel thread, or an exiting process, has no memory to manage";
+		hint = "a kernel thread has no memory to manage";
+		break;
+	case EPERM:
+		hint = "attaching another user's process needs root (CAP_SYS_PTRACE)";
+		break;
+	case ENOSPC:
+		hint = "memview manages as many processes as it takes; detach one first";
 		break;
 	default:
 		hint = mv_common_hint(rc);
@@ -70,9 +74,11 @@ int mv_detach(int fd, pid_t pid, bool quiet_enoent)
 		return 0;
 	if ((rc == -ENOENT || rc == -ESRCH) && quiet_enoent)
 		return 0;
-	if (rc == -ENOENT || rc == -ESRCH)
+	if (rc == -ENOENT)
 		mv_err(rc, "'memviewctl list -P' shows the attached processes",
 		       "process %d is not attached", pid);
+	else if (rc == -ESRCH)
+		mv_err(rc, NULL, "no process %d", pid);
 	else
 		mv_err(rc, mv_common_hint(rc), "cannot detach process %d", pid);
 	return rc;

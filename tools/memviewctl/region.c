@@ -515,7 +515,7 @@ static int state_restore(uint32_t id, const struct memview_region_entry *re)
 			       id, name);
 			failed = rc;
 		} else {
-			mv_info("enabled %s %s again", type, name);
+			fprintf(stderr, "enabled %s %s again\n", type, name);
 		}
 	}
 	rc = failed;
@@ -536,10 +536,19 @@ static void add_error(int rc, const struct range *r, uint64_t slice_size)
 
 	switch (-rc) {
 	case EBUSY:
-		hint = "another driver or System RAM holds it; see /proc/iomem";
+		hint = "another driver holds (part of) it; see /proc/iomem, then ndctl disable-namespace or daxctl disable-device";
 		break;
 	case EEXIST:
 		hint = "it overlaps a region memview has already; see 'memviewctl list -R'";
+		break;
+	case EADDRNOTAVAIL:
+		hint = "it is, or contains, System RAM; see /proc/iomem";
+		break;
+	case ENXIO:
+		hint = "it is not device memory: it must lie in a CXL window, a persistent-memory or a soft-reserved range (see /proc/iomem)";
+		break;
+	case ERANGE:
+		hint = "it ends beyond the physical address space";
 		break;
 	case EINVAL:
 		snprintf(sz, sizeof(sz), "%s", "256 MiB");
@@ -554,7 +563,7 @@ static void add_error(int rc, const struct range *r, uint64_t slice_size)
 		hint = "not enough memory for the range's struct pages";
 		break;
 	case ENOSPC:
-		hint = "memview has no room for more regions; remove one first";
+		hint = "memview has as many regions as it takes (64); remove one first";
 		break;
 	}
 	mv_err(rc, hint, "cannot add range 0x%" PRIx64 "-0x%" PRIx64,
@@ -724,7 +733,8 @@ int cmd_add_region(int argc, char **argv)
 			       "cannot disable %s", holders[nr_disabled].name);
 			goto undo;
 		}
-		mv_info("disabled %s %s", holder_type_str(holders[nr_disabled].type),
+		fprintf(stderr, "disabled %s %s\n",
+			holder_type_str(holders[nr_disabled].type),
 			holders[nr_disabled].name);
 	}
 
@@ -848,13 +858,18 @@ static int remove_one(int fd, const struct memview_region_entry *re,
 	}
 	if ((rc == -EBUSY || rc == -ENOMEM || rc == -EAGAIN) && evacuate) {
 		snprintf(hint, sizeof(hint),
-			 "%" PRIu64 " pages are still there (pinned, or DRAM short?); try again",
+			 "%" PRIu64 " pages are still there (pinned?); try again",
 			 region_used_pages(fd, re->id, re->used_pages));
 		mv_err(rc, hint, "region %u: could not evacuate every page", re->id);
 		return rc;
 	}
 	if (rc == -ENOENT) {
 		mv_err(rc, NULL, "region %u is gone (removed meanwhile?)", re->id);
+		return rc;
+	}
+	if (rc == -EINTR) {
+		mv_err(rc, "what was evacuated stays in DRAM; run it again",
+		       "region %u: interrupted", re->id);
 		return rc;
 	}
 	if (rc) {
