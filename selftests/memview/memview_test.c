@@ -1,0 +1,734 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the memview selftests; see memview_test.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "memview_test.h"
+
+const struct mv_target mv_target_cxl = {
+	.name = "cxl",
+	.range_env = "MEMVIEW_CXL_RANGE",
+	.label_env = "MEMVIEW_CXL_REGION",
+	.kind = MEMVIEW_REGION_CXL,
+};
+
+const struct mv_target mv_target_pmem = {
+	.name = "pmem",
+	.range_env = "MEMVIEW_PMEM_RANGE",
+	.label_env = "MEMVIEW_PMEM_NS",
+	.kind = MEMVIEW_REGION_PMEM,
+};
+
+/* A volatile CXL region (6.12 guests only); its label is the variant name. */
+const struct mv_target mv_target_cxl_ram = {
+	.name = "cxl_ram",
+	.range_env = "MEMVIEW_CXL_RAM_RANGE",
+	.label_env = "MEMVIEW_CXL_RAM_REGION",
+	.kind = MEMVIEW_REGION_CXL,
+};
+
+void mv_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("# ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int mv_target_range(const struct mv_target *t, struct mv_range *r)
+{
+	const char *env = getenv(t->range_env);
+	const char *label;
+	unsigned long long start, size;
+	char *end;
+
+	memset(r, 0, sizeof(*r));
+	if (!env || !*env)
+		return -ENOENT;
+	errno = 0;
+	start = strtoull(env, &end, 0);
+	if (errno || *end != ':')
+		return -EINVAL;
+	size = strtoull(end + 1, &end, 0);
+	if (errno || *end || !size)
+		return -EINVAL;
+	r->start = start;
+	r->size = size;
+	r->kind = t->kind;
+	label = getenv(t->label_env);
+	snprintf(r->label, sizeof(r->label), "%s",
+		 label && *label ? label : t->name);
+	return 0;
+}
+
+int mv_open(void)
+{
+	int fd = open(MEMVIEW_DEVICE, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int mv_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+int mv_get_info(int fd, struct memview_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return mv_ioctl(fd, MEMVIEW_IOCTL_GET_INFO, info);
+}
+
+void mv_region_add_init(struct memview_region_add *add, __u64 start,
+			__u64 length, __u32 kind, const char *label)
+{
+	memset(add, 0, sizeof(*add));
+	add->size = sizeof(*add);
+	add->phys_addr = start;
+	add->length = length;
+	add->kind = kind;
+	snprintf(add->label, sizeof(add->label), "%s", label ? label : "");
+}
+
+int mv_region_add(int fd, __u64 start, __u64 length, __u32 kind,
+		  const char *label, struct memview_region_add *out)
+{
+	struct memview_region_add add;
+	int ret;
+
+	mv_region_add_init(&add, start, length, kind, label);
+	ret = mv_ioctl(fd, MEMVIEW_IOCTL_REGION_ADD, &add);
+	if (out)
+		*out = add;
+	return ret;
+}
+
+int mv_region_remove(int fd, __u32 id, __u32 flags, __u64 *evacuated)
+{
+	struct memview_region_remove rm = {
+		.size = sizeof(rm),
+		.flags = flags,
+		.region_id = id,
+	};
+	int ret;
+
+	ret = mv_ioctl(fd, MEMVIEW_IOCTL_REGION_REMOVE, &rm);
+	if (evacuated)
+		*evacuated = rm.out_pages_evacuated;
+	return ret;
+}
+
+/*
+ * The three list ioctls share a shape: size, flags, a count in/out, a
+ * 32-bit word and a user pointer.  Ask for the count, then for the entries;
+ * retry if the count grew in between.
+ */
+static int mv_list(int fd, unsigned long cmd, size_t esize, __u32 flags,
+		   __u32 word, void **out, __u32 *n)
+{
+	struct {
+		__u32 size;
+		__u32 flags;
+		__u32 num;
+		__u32 word;
+		__aligned_u64 ptr;
+	} l;
+	void *buf = NULL;
+	__u32 room = 0;
+	int ret;
+
+	/* The layout above must match all three structs. */
+	_Static_assert(sizeof(l) == sizeof(struct memview_region_list), "");
+	_Static_assert(sizeof(l) == sizeof(struct memview_slice_list), "");
+	_Static_assert(sizeof(l) == sizeof(struct memview_proc_list), "");
+
+	for (;;) {
+		memset(&l, 0, sizeof(l));
+		l.size = sizeof(l);
+		l.flags = flags;
+		l.num = room;
+		l.word = word;
+		l.ptr = (uintptr_t)buf;
+		ret = mv_ioctl(fd, cmd, &l);
+		if (ret != -EMSGSIZE)
+			break;
+		if (l.num <= room) {	/* EMSGSIZE must report more */
+			ret = -EPROTO;
+			break;
+		}
+		room = l.num;
+		free(buf);
+		buf = calloc(room, esize);
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (ret < 0) {
+		free(buf);
+		return ret;
+	}
+	*n = l.num;
+	if (!l.num) {
+		free(buf);
+		buf = NULL;
+	}
+	*out = buf;
+	return 0;
+}
+
+int mv_region_list(int fd, struct memview_region_entry **out, __u32 *n)
+{
+	return mv_list(fd, MEMVIEW_IOCTL_REGION_LIST, sizeof(**out), 0, 0,
+		       (void **)out, n);
+}
+
+int mv_slice_list(int fd, __u32 flags, __u32 region_id,
+		  struct memview_slice_entry **out, __u32 *n)
+{
+	return mv_list(fd, MEMVIEW_IOCTL_SLICE_LIST, sizeof(**out), flags,
+		       region_id, (void **)out, n);
+}
+
+int mv_proc_list(int fd, struct memview_proc_entry **out, __u32 *n)
+{
+	return mv_list(fd, MEMVIEW_IOCTL_PROC_LIST, sizeof(**out), 0, 0,
+		       (void **)out, n);
+}
+
+int mv_region_totals(int fd, __u32 region_id, struct mv_totals *t)
+{
+	struct memview_slice_entry *s;
+	__u32 n, i;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	ret = mv_slice_list(fd, MEMVIEW_SLICE_LIST_REGION, region_id, &s, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (s[i].region_id != region_id)
+			continue;
+		t->nr_slices++;
+		t->total_pages += s[i].total_pages;
+		t->used_pages += s[i].used_pages;
+		t->free_pages += s[i].free_pages;
+		t->poisoned_pages += s[i].poisoned_pages;
+		t->migrations_in += s[i].migrations_in;
+		t->migrations_out += s[i].migrations_out;
+		t->errors += s[i].errors;
+	}
+	free(s);
+	return 0;
+}
+
+int mv_remove_overlapping(int fd, __u64 start, __u64 size, bool stale)
+{
+	struct memview_region_entry *r;
+	__u64 evacuated;
+	int ret, removed = 0;
+	__u32 n, i;
+
+	ret = mv_region_list(fd, &r, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (r[i].phys_addr >= start + size ||
+		    r[i].phys_addr + r[i].length <= start)
+			continue;
+		ret = mv_region_remove(fd, r[i].id,
+				       MEMVIEW_REGION_REMOVE_EVACUATE,
+				       &evacuated);
+		if (stale || ret)
+			mv_log("removing %sregion %u (%#llx+%#llx): %s, %llu pages evacuated",
+			       stale ? "stale " : "", r[i].id,
+			       (unsigned long long)r[i].phys_addr,
+			       (unsigned long long)r[i].length,
+			       ret ? strerror(-ret) : "ok",
+			       (unsigned long long)evacuated);
+		if (ret)
+			break;
+		removed++;
+	}
+	free(r);
+	return ret ? ret : removed;
+}
+
+int mv_attach(int fd, pid_t pid, __u64 dram_budget)
+{
+	struct memview_proc_attach a = {
+		.size = sizeof(a),
+		.pid = pid,
+		.dram_budget = dram_budget,
+	};
+
+	return mv_ioctl(fd, MEMVIEW_IOCTL_PROC_ATTACH, &a);
+}
+
+int mv_detach(int fd, pid_t pid)
+{
+	struct memview_proc_detach d = {
+		.size = sizeof(d),
+		.pid = pid,
+	};
+
+	return mv_ioctl(fd, MEMVIEW_IOCTL_PROC_DETACH, &d);
+}
+
+static void mv_migrate_init(struct memview_migrate *m, pid_t pid,
+			    const void *addr, size_t len, __u32 flags, int node)
+{
+	memset(m, 0, sizeof(*m));
+	m->size = sizeof(*m);
+	m->flags = flags;
+	m->pid = pid;
+	m->node = node;
+	m->addr = (uintptr_t)addr;
+	m->length = len;
+}
+
+int mv_demote(int fd, pid_t pid, const void *addr, size_t len,
+	      struct memview_migrate *m)
+{
+	mv_migrate_init(m, pid, addr, len, 0, 0);
+	return mv_ioctl(fd, MEMVIEW_IOCTL_DEMOTE, m);
+}
+
+int mv_promote(int fd, pid_t pid, const void *addr, size_t len, __u32 flags,
+	       int node, struct memview_migrate *m)
+{
+	mv_migrate_init(m, pid, addr, len, flags, node);
+	return mv_ioctl(fd, MEMVIEW_IOCTL_PROMOTE, m);
+}
+
+void mv_migrate_print(const char *what, const struct memview_migrate *m)
+{
+	mv_log("%s: moved %llu not_present %llu already %llu busy %llu no_space %llu unsupported %llu thp_split_failed %llu",
+	       what, (unsigned long long)m->out_moved,
+	       (unsigned long long)m->out_not_present,
+	       (unsigned long long)m->out_already,
+	       (unsigned long long)m->out_busy,
+	       (unsigned long long)m->out_no_space,
+	       (unsigned long long)m->out_unsupported,
+	       (unsigned long long)m->out_thp_split_failed);
+}
+
+int mv_residency(int fd, pid_t pid, const void *addr, size_t len,
+		 struct memview_residency *r,
+		 struct memview_residency_entry *ents, __u32 room)
+{
+	memset(r, 0, sizeof(*r));
+	r->size = sizeof(*r);
+	r->pid = pid;
+	r->num_slices = room;
+	r->addr = (uintptr_t)addr;
+	r->length = len;
+	r->slices = (uintptr_t)ents;
+	return mv_ioctl(fd, MEMVIEW_IOCTL_RESIDENCY, r);
+}
+
+const char *mv_pattern_name(enum mv_pattern p)
+{
+	switch (p) {
+	case MV_PAT_INCREMENT:
+		return "increment";
+	case MV_PAT_RANDOM:
+		return "random";
+	case MV_PAT_STAMP:
+		return "stamp";
+	}
+	return "?";
+}
+
+static __u64 mv_splitmix64(__u64 x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+#define MV_WORDS_PER_PAGE	(MV_PAGE_SIZE / sizeof(__u64))
+#define MV_STAMP_MAGIC		0x4d56000000000000ULL	/* "MV" */
+
+__u64 mv_pattern_word(enum mv_pattern p, __u64 seed, size_t i)
+{
+	__u64 page, word, stamp;
+
+	switch (p) {
+	case MV_PAT_INCREMENT:
+		return seed + i;
+	case MV_PAT_RANDOM:
+		/* counter-mode splitmix64: word i of the stream seeded @seed */
+		return mv_splitmix64(seed * 0x9e3779b97f4a7c15ULL + i);
+	case MV_PAT_STAMP:
+		/* seed (a pid) | page index | word index, magic in word 0 */
+		page = i / MV_WORDS_PER_PAGE;
+		word = i % MV_WORDS_PER_PAGE;
+		stamp = (seed & 0xffffffffULL) << 32 |
+			(page & 0x7fffffULL) << 9 | word;
+		return word ? stamp : stamp ^ MV_STAMP_MAGIC;
+	}
+	return 0;
+}
+
+#define MV_FNV_BASIS	0xcbf29ce484222325ULL
+#define MV_FNV_PRIME	0x100000001b3ULL
+
+__u64 mv_fill(void *base, size_t off, size_t len, enum mv_pattern p,
+	      __u64 seed)
+{
+	volatile __u64 *w = base;
+	__u64 h = MV_FNV_BASIS, v;
+	size_t i;
+
+	for (i = off / 8; i < (off + len) / 8; i++) {
+		v = mv_pattern_word(p, seed, i);
+		w[i] = v;
+		h = (h ^ v) * MV_FNV_PRIME;
+	}
+	return h;
+}
+
+__u64 mv_checksum(const void *base, size_t off, size_t len)
+{
+	const volatile __u64 *w = base;
+	__u64 h = MV_FNV_BASIS;
+	size_t i;
+
+	for (i = off / 8; i < (off + len) / 8; i++)
+		h = (h ^ w[i]) * MV_FNV_PRIME;
+	return h;
+}
+
+int mv_verify(const void *base, size_t off, size_t len, enum mv_pattern p,
+	      __u64 seed, size_t *bad_off)
+{
+	const volatile __u64 *w = base;
+	size_t i;
+
+	for (i = off / 8; i < (off + len) / 8; i++) {
+		__u64 want = mv_pattern_word(p, seed, i), got = w[i];
+
+		if (got != want) {
+			mv_log("mismatch at byte %#zx (page %zu): %#llx, expected %#llx (%s, seed %#llx)",
+			       i * 8, i * 8 / MV_PAGE_SIZE,
+			       (unsigned long long)got,
+			       (unsigned long long)want, mv_pattern_name(p),
+			       (unsigned long long)seed);
+			if (bad_off)
+				*bad_off = i * 8;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void mv_touch_pages(void *base, size_t len)
+{
+	volatile char *c = base;
+	size_t off;
+
+	for (off = 0; off < len; off += MV_PAGE_SIZE)
+		c[off] = c[off];
+}
+
+void *mv_map_anon(size_t len, size_t align, bool thp)
+{
+	size_t extra = align > MV_PAGE_SIZE ? align : 0;
+	char *p, *a;
+
+	p = mmap(NULL, len + extra, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	a = p;
+	if (extra) {
+		a = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+		if (a > p)
+			munmap(p, a - p);
+		if (a + len < p + len + extra)
+			munmap(a + len, p + len + extra - (a + len));
+	}
+	/* Without CONFIG_TRANSPARENT_HUGEPAGE madvise() fails: no matter. */
+	madvise(a, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	return a;
+}
+
+void mv_unmap_anon(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
+long mv_anon_huge_kb(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool in = false;
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+int mv_drop_privileges(void)
+{
+	if (setgroups(0, NULL))
+		return -errno;
+	if (setresgid(MV_NOBODY, MV_NOBODY, MV_NOBODY))
+		return -errno;
+	/* From uid 0 to non-zero ids: the kernel clears every capability. */
+	if (setresuid(MV_NOBODY, MV_NOBODY, MV_NOBODY))
+		return -errno;
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return -errno;
+	return 0;
+}
+
+__u64 mv_cap_eff(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	unsigned long long cap = ~0ULL;
+	char line[256];
+
+	if (!f)
+		return cap;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &cap) == 1)
+			break;
+	fclose(f);
+	return cap;
+}
+
+int mv_chan_open(struct mv_chan *c)
+{
+	if (pipe2(c->to_child, O_CLOEXEC))
+		return -errno;
+	if (pipe2(c->to_parent, O_CLOEXEC)) {
+		int err = -errno;
+
+		close(c->to_child[0]);
+		close(c->to_child[1]);
+		return err;
+	}
+	return 0;
+}
+
+static void mv_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void mv_chan_parent(struct mv_chan *c)
+{
+	mv_close_fd(&c->to_child[0]);
+	mv_close_fd(&c->to_parent[1]);
+}
+
+void mv_chan_child(struct mv_chan *c)
+{
+	mv_close_fd(&c->to_child[1]);
+	mv_close_fd(&c->to_parent[0]);
+}
+
+void mv_chan_close(struct mv_chan *c)
+{
+	mv_close_fd(&c->to_child[0]);
+	mv_close_fd(&c->to_child[1]);
+	mv_close_fd(&c->to_parent[0]);
+	mv_close_fd(&c->to_parent[1]);
+}
+
+int mv_chan_send(int fd, char msg)
+{
+	return write(fd, &msg, 1) == 1 ? 0 : -EPIPE;
+}
+
+int mv_chan_recv(int fd, char *msg, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int ret;
+
+	do {
+		ret = poll(&p, 1, timeout_ms);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+	if (!ret)
+		return -ETIMEDOUT;
+	if (read(fd, msg, 1) != 1)
+		return -EPIPE;	/* the other side exited */
+	return 0;
+}
+
+int mv_wait_child(pid_t pid, int timeout_ms)
+{
+	struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+	int status, waited;
+
+	for (waited = 0; waited < timeout_ms; waited += 10) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return status;
+		if (r < 0)
+			return -errno;
+		nanosleep(&ts, NULL);
+	}
+	mv_log("child %d did not finish in %d ms: killing it", pid, timeout_ms);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -ETIMEDOUT;
+}
+
+/* One line of /proc/iomem: its range, its depth (indent) and its name. */
+struct mv_iomem {
+	__u64 start, end;	/* inclusive */
+	int depth;
+	char name[128];
+};
+
+static int mv_iomem_next(FILE *f, struct mv_iomem *e)
+{
+	char line[256];
+	unsigned long long s, t;
+	int n = 0;
+
+	while (fgets(line, sizeof(line), f)) {
+		char *name;
+
+		n = strspn(line, " ");
+		if (sscanf(line + n, "%llx-%llx : ", &s, &t) != 2)
+			continue;
+		name = strstr(line, " : ");
+		if (!name)
+			continue;
+		e->start = s;
+		e->end = t;
+		e->depth = n / 2;
+		snprintf(e->name, sizeof(e->name), "%s", name + 3);
+		e->name[strcspn(e->name, "\n")] = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Does [start, start + len) meet a "System RAM" line of /proc/iomem? */
+static bool mv_overlaps_ram(__u64 start, __u64 len)
+{
+	FILE *f = fopen("/proc/iomem", "r");
+	struct mv_iomem e;
+	bool ram = false;
+
+	if (!f)
+		return true;
+	while (!ram && mv_iomem_next(f, &e))
+		ram = !strcmp(e.name, "System RAM") &&
+		      e.start < start + len && e.end >= start;
+	fclose(f);
+	return ram;
+}
+
+int mv_find_system_ram(__u64 len, __u64 *start)
+{
+	FILE *f = fopen("/proc/iomem", "r");
+	struct mv_iomem e;
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (mv_iomem_next(f, &e)) {
+		__u64 s = (e.start + MV_ALIGN - 1) & ~(MV_ALIGN - 1);
+
+		/* iomem shows 0 for everything to readers without privileges */
+		if (strcmp(e.name, "System RAM") || !e.end)
+			continue;
+		if (s + len - 1 <= e.end && s + len > s) {
+			*start = s;
+			ret = 0;	/* keep the highest: far from the kernel image */
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * A range that another driver holds busy, so that request_mem_region() on
+ * it fails, and that is not RAM, so that the System RAM check does not
+ * answer first.  Preferred: the PCI ECAM window, inserted busy by
+ * arch/x86/pci/mmconfig-shared.c ("PCI MMCONFIG", 256 MiB on q35, far from
+ * RAM and from the CXL windows).  Fallback: the window of @len around the
+ * local APIC (0xfee00000, busy, "Local APIC") if no RAM is in it.
+ */
+int mv_find_busy_range(__u64 len, __u64 *start, char *what, size_t what_len)
+{
+	FILE *f = fopen("/proc/iomem", "r");
+	__u64 lapic = 0;
+	struct mv_iomem e;
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (mv_iomem_next(f, &e)) {
+		__u64 s = (e.start + MV_ALIGN - 1) & ~(MV_ALIGN - 1);
+
+		if (!e.end)
+			continue;
+		if (!strncmp(e.name, "PCI MMCONFIG", 12) && s + len - 1 <= e.end &&
+		    !mv_overlaps_ram(s, len)) {
+			*start = s;
+			snprintf(what, what_len, "%s", e.name);
+			ret = 0;
+			break;
+		}
+		if (!strcmp(e.name, "Local APIC"))
+			lapic = e.start;
+	}
+	fclose(f);
+	if (ret && lapic) {
+		__u64 s = lapic & ~(len - 1);
+
+		if (!(len & (len - 1)) && !mv_overlaps_ram(s, len)) {
+			*start = s;
+			snprintf(what, what_len, "window around the Local APIC");
+			ret = 0;
+		}
+	}
+	return ret;
+}

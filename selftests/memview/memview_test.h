@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the memview selftests: device and ioctl wrappers, the
+ * test ranges handed over by the QEMU harness in the environment, data
+ * patterns, and (when kselftest_harness.h is included first) the common
+ * region fixture.
+ *
+ * Every wrapper returns 0 or a negative errno, so tests can assert exact
+ * errnos with ASSERT_EQ(-EINVAL, mv_...()).
+ */
+#ifndef MEMVIEW_TEST_H
+#define MEMVIEW_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/memview.h>
+
+#define MV_MIB			(1024ULL * 1024)
+#define MV_PAGE_SIZE		4096UL
+#define MV_SLICE_SIZE		(256 * MV_MIB)	/* the module's default slice_size */
+#define MV_ALIGN		(2 * MV_MIB)	/* REGION_ADD alignment */
+#define MV_NOBODY		65534		/* uid/gid of an unprivileged caller */
+
+/* A test range: one of the physical ranges the harness exports. */
+struct mv_target {
+	const char *name;	/* variant name, used as label fallback */
+	const char *range_env;	/* "0xSTART:0xSIZE" */
+	const char *label_env;	/* CXL region or namespace name */
+	__u32 kind;		/* enum memview_region_kind */
+};
+
+extern const struct mv_target mv_target_cxl;
+extern const struct mv_target mv_target_pmem;
+extern const struct mv_target mv_target_cxl_ram;
+
+struct mv_range {
+	__u64 start;
+	__u64 size;
+	__u32 kind;
+	char label[MEMVIEW_LABEL_LEN];
+};
+
+/* Parse t->range_env; -ENOENT if unset, -EINVAL if malformed. */
+int mv_target_range(const struct mv_target *t, struct mv_range *r);
+
+/* Open /dev/memview; returns the fd or -errno. */
+int mv_open(void);
+
+/* ioctl() returning 0 (or the positive result) or -errno. */
+int mv_ioctl(int fd, unsigned long cmd, void *arg);
+
+int mv_get_info(int fd, struct memview_info *info);
+
+/* Fill a memview_region_add for [start, start + length) with a valid header. */
+void mv_region_add_init(struct memview_region_add *add, __u64 start,
+			__u64 length, __u32 kind, const char *label);
+int mv_region_add(int fd, __u64 start, __u64 length, __u32 kind,
+		  const char *label, struct memview_region_add *out);
+int mv_region_remove(int fd, __u32 id, __u32 flags, __u64 *evacuated);
+
+/*
+ * REGION_LIST / SLICE_LIST / PROC_LIST into a malloc()ed array sized by a
+ * first call; *n gets the count.  The caller free()s *out (NULL if n == 0).
+ */
+int mv_region_list(int fd, struct memview_region_entry **out, __u32 *n);
+int mv_slice_list(int fd, __u32 flags, __u32 region_id,
+		  struct memview_slice_entry **out, __u32 *n);
+int mv_proc_list(int fd, struct memview_proc_entry **out, __u32 *n);
+
+/* Sums over the slices of one region. */
+struct mv_totals {
+	__u32 nr_slices;
+	__u64 total_pages;
+	__u64 used_pages;
+	__u64 free_pages;
+	__u64 poisoned_pages;
+	__u64 migrations_in;
+	__u64 migrations_out;
+	__u64 errors;
+};
+int mv_region_totals(int fd, __u32 region_id, struct mv_totals *t);
+
+/*
+ * Remove every memview region that overlaps [start, start + size), with
+ * EVACUATE: leftovers of an earlier test killed before its teardown (logged
+ * as such if @stale), or regions a test added itself.
+ * Returns how many were removed, or -errno.
+ */
+int mv_remove_overlapping(int fd, __u64 start, __u64 size, bool stale);
+
+int mv_attach(int fd, pid_t pid, __u64 dram_budget);
+int mv_detach(int fd, pid_t pid);
+
+/* DEMOTE / PROMOTE; *m is initialised here and holds the out_ fields. */
+int mv_demote(int fd, pid_t pid, const void *addr, size_t len,
+	      struct memview_migrate *m);
+int mv_promote(int fd, pid_t pid, const void *addr, size_t len, __u32 flags,
+	       int node, struct memview_migrate *m);
+/* Log every out_ field of *m, prefixed with @what. */
+void mv_migrate_print(const char *what, const struct memview_migrate *m);
+
+/*
+ * RESIDENCY of [addr, addr + len) of @pid.  @ents/@room may be NULL/0.
+ * *r is initialised here and holds the out_ fields.
+ */
+int mv_residency(int fd, pid_t pid, const void *addr, size_t len,
+		 struct memview_residency *r,
+		 struct memview_residency_entry *ents, __u32 room);
+
+/* Data patterns, 64-bit words, word i at byte offset 8 * i of the buffer. */
+enum mv_pattern {
+	MV_PAT_INCREMENT,	/* seed + i */
+	MV_PAT_RANDOM,		/* splitmix64 of (seed, i): a seeded PRNG */
+	MV_PAT_STAMP,		/* per-page stamp: seed (a pid), page index, word */
+};
+const char *mv_pattern_name(enum mv_pattern p);
+__u64 mv_pattern_word(enum mv_pattern p, __u64 seed, size_t i);
+
+/*
+ * Fill / verify bytes [off, off + len) of @base (both multiples of 8) with
+ * the pattern as it is defined for the whole buffer.  mv_fill() returns the
+ * checksum of what it wrote; mv_checksum() that of what is there now.
+ * mv_verify() returns 0 or -1 with the first bad byte offset in *bad_off.
+ */
+__u64 mv_fill(void *base, size_t off, size_t len, enum mv_pattern p,
+	      __u64 seed);
+__u64 mv_checksum(const void *base, size_t off, size_t len);
+int mv_verify(const void *base, size_t off, size_t len, enum mv_pattern p,
+	      __u64 seed, size_t *bad_off);
+/* Touch one byte per page for writing (the rest keeps its content). */
+void mv_touch_pages(void *base, size_t len);
+
+/* Anonymous private mapping of @len, aligned to @align (0: page), THP off/on. */
+void *mv_map_anon(size_t len, size_t align, bool thp);
+void mv_unmap_anon(void *p, size_t len);
+/* AnonHugePages of the mapping containing @addr, in kB (-1 if unknown). */
+long mv_anon_huge_kb(const void *addr);
+
+/*
+ * Become uid/gid MV_NOBODY with no supplementary groups and no
+ * capabilities, still dumpable.  Returns 0 or -errno.
+ */
+int mv_drop_privileges(void);
+/* CapEff of the calling process from /proc/self/status (~0 on error). */
+__u64 mv_cap_eff(void);
+
+/* One-shot notifications between a parent and a forked child. */
+struct mv_chan {
+	int to_child[2];
+	int to_parent[2];
+};
+int mv_chan_open(struct mv_chan *c);
+/* After fork(): keep only this side's ends, so a dead peer reads as EOF. */
+void mv_chan_parent(struct mv_chan *c);
+void mv_chan_child(struct mv_chan *c);
+void mv_chan_close(struct mv_chan *c);
+/* Send / wait for one byte; wait gives -ETIMEDOUT after @timeout_ms. */
+int mv_chan_send(int fd, char msg);
+int mv_chan_recv(int fd, char *msg, int timeout_ms);
+/* waitpid() with a timeout (SIGKILLs the child on expiry); returns status. */
+int mv_wait_child(pid_t pid, int timeout_ms);
+
+/*
+ * Look for ranges for the negative REGION_ADD tests in /proc/iomem:
+ * a 2 MiB aligned window of @len bytes inside "System RAM", and a range held
+ * busy by another driver.  Return 0 and fill *start, or -ENOENT.
+ */
+int mv_find_system_ram(__u64 len, __u64 *start);
+int mv_find_busy_range(__u64 len, __u64 *start, char *what, size_t what_len);
+
+/* Print a message prefixed "# " on stderr (TAP diagnostics). */
+void mv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Pages of MV_PAGE_SIZE in @len bytes. */
+static inline size_t mv_pages(size_t len)
+{
+	return len / MV_PAGE_SIZE;
+}
+
+#ifdef __KSELFTEST_HARNESS_H
+/*
+ * The region fixture shared by the tests: each test process opens the
+ * device, adds the variant's whole range as a region and optionally
+ * attaches itself.  FIXTURE_VARIANT(name) must be
+ * "{ const struct mv_target *target; }".
+ */
+struct mv_fixture {
+	int fd;
+	bool region_added;
+	bool attached;
+	pid_t pid;
+	__u32 region_id;
+	__u32 nr_slices;
+	struct mv_range range;
+	struct memview_info info;
+};
+
+/* Declares the cxl, pmem and cxl_ram variants of fixture @f. */
+#define MV_TARGET_VARIANTS(f)						\
+	FIXTURE_VARIANT_ADD(f, cxl) { .target = &mv_target_cxl };	\
+	FIXTURE_VARIANT_ADD(f, pmem) { .target = &mv_target_pmem };	\
+	FIXTURE_VARIANT_ADD(f, cxl_ram) { .target = &mv_target_cxl_ram }
+
+/*
+ * Body of a FIXTURE_SETUP: SKIP()s when the variant's range is not
+ * exported, otherwise ASSERTs that the device opens, that GET_INFO matches
+ * what the tests assume, and (if @add) that the region is added and (if
+ * @attach) that the test process is attached.
+ */
+#define MV_FIXTURE_SETUP(fx, tgt, add, attach) do {			\
+	int __r;							\
+	(fx)->fd = -1;							\
+	(fx)->pid = getpid();						\
+	__r = mv_target_range((tgt), &(fx)->range);			\
+	if (__r == -ENOENT)						\
+		SKIP(return, "%s not set: no %s range in this guest",	\
+		     (tgt)->range_env, (tgt)->name);			\
+	ASSERT_EQ(0, __r) TH_LOG("cannot parse %s", (tgt)->range_env);	\
+	(fx)->fd = mv_open();						\
+	ASSERT_LE(0, (fx)->fd) TH_LOG("open %s: %s", MEMVIEW_DEVICE,	\
+				      strerror(-(fx)->fd));		\
+	ASSERT_EQ(0, mv_get_info((fx)->fd, &(fx)->info));		\
+	ASSERT_EQ(MV_SLICE_SIZE, (fx)->info.out_slice_size);		\
+	ASSERT_EQ(MV_PAGE_SIZE, (fx)->info.out_page_size);		\
+	__r = mv_remove_overlapping((fx)->fd, (fx)->range.start,	\
+				    (fx)->range.size, true);		\
+	ASSERT_LE(0, __r);						\
+	if (add) {							\
+		struct memview_region_add __a;				\
+		__r = mv_region_add((fx)->fd, (fx)->range.start,	\
+				    (fx)->range.size, (fx)->range.kind,	\
+				    (fx)->range.label, &__a);		\
+		ASSERT_EQ(0, __r) TH_LOG("REGION_ADD %#llx+%#llx: %s",	\
+			(unsigned long long)(fx)->range.start,		\
+			(unsigned long long)(fx)->range.size,		\
+			strerror(-__r));				\
+		(fx)->region_added = true;				\
+		(fx)->region_id = __a.out_region_id;			\
+		(fx)->nr_slices = __a.out_nr_slices;			\
+	}								\
+	if (attach) {							\
+		__r = mv_attach((fx)->fd, (fx)->pid, 0);		\
+		ASSERT_EQ(0, __r) TH_LOG("PROC_ATTACH self: %s",	\
+					 strerror(-__r));		\
+		(fx)->attached = true;					\
+	}								\
+} while (0)
+
+/*
+ * Body of a FIXTURE_TEARDOWN: detach, remove the region (EVACUATE, so pages
+ * a failed test left behind do not block it) and close.  Failures are
+ * reported, not ignored.
+ */
+#define MV_FIXTURE_TEARDOWN(fx) do {					\
+	int __r;							\
+	if ((fx)->fd < 0)						\
+		break;							\
+	if ((fx)->attached) {						\
+		__r = mv_detach((fx)->fd, (fx)->pid);			\
+		EXPECT_EQ(0, __r) TH_LOG("PROC_DETACH self: %s",	\
+					 strerror(-__r));		\
+	}								\
+	if ((fx)->region_added) {					\
+		__r = mv_region_remove((fx)->fd, (fx)->region_id,	\
+				       MEMVIEW_REGION_REMOVE_EVACUATE,	\
+				       NULL);				\
+		EXPECT_EQ(0, __r) TH_LOG("REGION_REMOVE %u: %s",	\
+					 (fx)->region_id,		\
+					 strerror(-__r));		\
+	}								\
+	close((fx)->fd);						\
+	(fx)->fd = -1;							\
+} while (0)
+
+/*
+ * First statement of every TEST_F: the 6.1 harness runs the test body even
+ * when FIXTURE_SETUP called SKIP(), so leave at once then.
+ */
+#define MV_SETUP_SKIPPED() do {						\
+	if (_metadata->skip)						\
+		return;							\
+} while (0)
+#endif /* __KSELFTEST_HARNESS_H */
+
+#endif /* MEMVIEW_TEST_H */

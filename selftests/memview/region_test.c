@@ -1,0 +1,774 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memview region control: REGION_ADD / REGION_REMOVE / REGION_LIST /
+ * SLICE_LIST / GET_INFO, the struct rules of the uAPI (size, flags,
+ * reserved fields) and every validation errno of REGION_ADD.
+ *
+ * The "device" fixture needs no test range; the "region" fixture runs on the
+ * CXL and the PMEM range the harness exports (and a volatile CXL range when
+ * there is one), SKIPping a variant whose range is not exported.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#include "memview_harness.h"
+
+/* ---- tests that need only the device ---- */
+
+FIXTURE(device) {
+	int fd;
+};
+
+FIXTURE_SETUP(device)
+{
+	self->fd = mv_open();
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", MEMVIEW_DEVICE,
+				      strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(device)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* GET_INFO reports API version 1, 256 MiB slices and 4 KiB pages. */
+TEST_F(device, get_info)
+{
+	struct memview_info info;
+
+	ASSERT_EQ(0, mv_get_info(self->fd, &info));
+	EXPECT_EQ((__u32)MEMVIEW_API_VERSION, info.out_api_version);
+	EXPECT_EQ(MV_SLICE_SIZE, info.out_slice_size);
+	EXPECT_EQ(MV_PAGE_SIZE, info.out_page_size);
+	EXPECT_EQ((long)MV_PAGE_SIZE, sysconf(_SC_PAGESIZE));
+	EXPECT_EQ(0ULL, info.__reserved);
+	TH_LOG("features %#llx, %u regions, %u slices",
+	       (unsigned long long)info.out_features, info.out_nr_regions,
+	       info.out_nr_slices);
+}
+
+/* GET_INFO obeys the struct rules: flags, reserved, short and long size. */
+TEST_F(device, get_info_struct_rules)
+{
+	struct {
+		struct memview_info info;
+		__u64 tail[2];
+	} big;
+	struct memview_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	info.flags = 1;
+	EXPECT_EQ(-EINVAL, mv_ioctl(self->fd, MEMVIEW_IOCTL_GET_INFO, &info));
+
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	info.__reserved = 1;
+	EXPECT_EQ(-EINVAL, mv_ioctl(self->fd, MEMVIEW_IOCTL_GET_INFO, &info));
+
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info) - 8;
+	EXPECT_EQ(-EINVAL, mv_ioctl(self->fd, MEMVIEW_IOCTL_GET_INFO, &info));
+
+	memset(&info, 0, sizeof(info));
+	info.size = 0;
+	EXPECT_EQ(-EINVAL, mv_ioctl(self->fd, MEMVIEW_IOCTL_GET_INFO, &info));
+
+	memset(&big, 0, sizeof(big));
+	big.info.size = sizeof(big);
+	big.tail[1] = 1;
+	EXPECT_EQ(-E2BIG, mv_ioctl(self->fd, MEMVIEW_IOCTL_GET_INFO, &big));
+
+	memset(&big, 0, sizeof(big));
+	big.info.size = sizeof(big);
+	EXPECT_EQ(0, mv_ioctl(self->fd, MEMVIEW_IOCTL_GET_INFO, &big));
+	EXPECT_EQ((__u32)MEMVIEW_API_VERSION, big.info.out_api_version);
+	EXPECT_EQ(0ULL, big.tail[0]);
+	EXPECT_EQ(0ULL, big.tail[1]);
+}
+
+/* Command numbers the module does not know give ENOTTY. */
+TEST_F(device, unknown_ioctl)
+{
+	__u64 buf[32];
+
+	memset(buf, 0, sizeof(buf));
+	buf[0] = sizeof(buf);
+	EXPECT_EQ(-ENOTTY, mv_ioctl(self->fd,
+				    _IO(MEMVIEW_TYPE, MEMVIEW_CMD_BASE - 1), buf));
+	EXPECT_EQ(-ENOTTY, mv_ioctl(self->fd,
+				    _IO(MEMVIEW_TYPE, MEMVIEW_CMD_RESIDENCY + 1),
+				    buf));
+	EXPECT_EQ(-ENOTTY, mv_ioctl(self->fd, _IO(MEMVIEW_TYPE, 0xff), buf));
+	EXPECT_EQ(-ENOTTY, mv_ioctl(self->fd,
+				    _IOWR('x', MEMVIEW_CMD_GET_INFO, __u64),
+				    buf));
+}
+
+/* REGION_REMOVE of an id that was never handed out gives ENOENT. */
+TEST_F(device, remove_nonexistent)
+{
+	struct memview_region_entry *r;
+	__u32 n, i, id = 0xfffffff0;
+
+	ASSERT_EQ(0, mv_region_list(self->fd, &r, &n));
+	for (i = 0; i < n; i++)
+		ASSERT_NE(id, r[i].id);
+	free(r);
+	EXPECT_EQ(-ENOENT, mv_region_remove(self->fd, id, 0, NULL));
+	EXPECT_EQ(-ENOENT, mv_region_remove(self->fd, id,
+					    MEMVIEW_REGION_REMOVE_EVACUATE,
+					    NULL));
+}
+
+/* A range whose end wraps around the address space gives EOVERFLOW. */
+TEST_F(device, add_wrap)
+{
+	EXPECT_EQ(-EOVERFLOW, mv_region_add(self->fd, 0xfffffffff0000000ULL,
+					    2 * MV_SLICE_SIZE,
+					    MEMVIEW_REGION_RAW, "wrap", NULL));
+	EXPECT_EQ(-EOVERFLOW, mv_region_add(self->fd,
+					    -(__u64)MV_SLICE_SIZE,
+					    MV_SLICE_SIZE + MV_ALIGN,
+					    MEMVIEW_REGION_RAW, "wrap", NULL));
+}
+
+/* A System RAM range (from /proc/iomem) gives EADDRNOTAVAIL. */
+TEST_F(device, add_system_ram)
+{
+	__u64 start;
+	int ret;
+
+	if (mv_find_system_ram(MV_SLICE_SIZE, &start))
+		SKIP(return, "no 256 MiB of System RAM in /proc/iomem");
+	TH_LOG("System RAM window %#llx+%#llx", (unsigned long long)start,
+	       MV_SLICE_SIZE);
+	ret = mv_region_add(self->fd, start, MV_SLICE_SIZE,
+			    MEMVIEW_REGION_RAW, "ram", NULL);
+	EXPECT_EQ(-EADDRNOTAVAIL, ret);
+	if (!ret)	/* do not leave system RAM in the module's hands */
+		mv_remove_overlapping(self->fd, start, MV_SLICE_SIZE, false);
+}
+
+/*
+ * A range another driver holds gives EBUSY.  The range is the PCI ECAM
+ * window ("PCI MMCONFIG", claimed busy by the x86 PCI code at boot, 256 MiB,
+ * 2 MiB aligned, no RAM in it), or failing that the 256 MiB around the local
+ * APIC: neither is RAM, so the System RAM check cannot answer first.
+ */
+TEST_F(device, add_busy_range)
+{
+	char what[128];
+	__u64 start;
+	int ret;
+
+	if (mv_find_busy_range(MV_SLICE_SIZE, &start, what, sizeof(what)))
+		SKIP(return, "no busy non-RAM range in /proc/iomem");
+	TH_LOG("busy range %#llx+%#llx: %s", (unsigned long long)start,
+	       MV_SLICE_SIZE, what);
+	ret = mv_region_add(self->fd, start, MV_SLICE_SIZE,
+			    MEMVIEW_REGION_RAW, "busy", NULL);
+	EXPECT_EQ(-EBUSY, ret);
+	if (!ret)
+		mv_remove_overlapping(self->fd, start, MV_SLICE_SIZE, false);
+}
+
+/* ---- tests on the exported ranges ---- */
+
+FIXTURE(region) {
+	struct mv_fixture f;
+};
+
+FIXTURE_VARIANT(region) {
+	const struct mv_target *target;
+};
+
+MV_TARGET_VARIANTS(region);
+
+FIXTURE_SETUP(region)
+{
+	MV_FIXTURE_SETUP(&self->f, variant->target, false, false);
+}
+
+/* Remove whatever a test added in the range, reporting failures. */
+FIXTURE_TEARDOWN(region)
+{
+	if (self->f.fd < 0)
+		return;
+	EXPECT_LE(0, mv_remove_overlapping(self->f.fd, self->f.range.start,
+					   self->f.range.size, false));
+	close(self->f.fd);
+}
+
+static __u32 nr_regions(struct __test_metadata *_metadata, int fd)
+{
+	struct memview_region_entry *r;
+	__u32 n;
+
+	ASSERT_EQ(0, mv_region_list(fd, &r, &n));
+	free(r);
+	return n;
+}
+
+/*
+ * REGION_ADD with @add must fail with @err and leave no region behind.
+ * A success is undone so that it cannot break the next checks.
+ */
+static void add_fails(struct __test_metadata *_metadata, int fd,
+		      struct memview_region_add *add, int err)
+{
+	__u32 before = nr_regions(_metadata, fd);
+	int ret = mv_ioctl(fd, MEMVIEW_IOCTL_REGION_ADD, add);
+
+	EXPECT_EQ(err, ret) TH_LOG("REGION_ADD %#llx+%#llx kind %u flags %#x size %u: got %s",
+				   (unsigned long long)add->phys_addr,
+				   (unsigned long long)add->length, add->kind,
+				   add->flags, add->size,
+				   ret ? strerror(-ret) : "success");
+	if (!ret)
+		mv_region_remove(fd, add->out_region_id, 0, NULL);
+	EXPECT_EQ(before, nr_regions(_metadata, fd));
+}
+
+static struct memview_region_entry *
+find_region(struct __test_metadata *_metadata, int fd, __u32 id,
+	    struct memview_region_entry *out)
+{
+	struct memview_region_entry *r, *found = NULL;
+	__u32 n, i;
+
+	ASSERT_EQ(0, mv_region_list(fd, &r, &n));
+	for (i = 0; i < n; i++) {
+		if (r[i].id == id) {
+			*out = r[i];
+			found = out;
+		}
+	}
+	free(r);
+	return found;
+}
+
+/* Add the whole range, find it in REGION_LIST and GET_INFO, remove it. */
+TEST_F(region, add_remove)
+{
+	struct memview_info before, during, after;
+	struct memview_region_entry e;
+	struct memview_region_add a;
+	__u64 nslices, evacuated = ~0ULL;
+	int fd = self->f.fd;
+
+	MV_SETUP_SKIPPED();
+	nslices = self->f.range.size / MV_SLICE_SIZE;
+	ASSERT_EQ(0, mv_get_info(fd, &before));
+	ASSERT_EQ(0, mv_region_add(fd, self->f.range.start, self->f.range.size,
+				   self->f.range.kind, self->f.range.label, &a));
+	EXPECT_EQ(nslices, a.out_nr_slices);
+	EXPECT_EQ(self->f.range.size % MV_SLICE_SIZE, a.out_unusable_bytes);
+	EXPECT_LE(0, a.out_nid);
+	EXPECT_EQ(0ULL, a.__reserved2);
+
+	ASSERT_NE(NULL, find_region(_metadata, fd, a.out_region_id, &e));
+	EXPECT_EQ(self->f.range.kind, e.kind);
+	EXPECT_EQ(a.out_nid, e.nid);
+	EXPECT_EQ(nslices, e.nr_slices);
+	EXPECT_EQ(self->f.range.start, e.phys_addr);
+	EXPECT_EQ(self->f.range.size, e.length);
+	EXPECT_EQ(a.out_unusable_bytes, e.unusable_bytes);
+	EXPECT_EQ(0ULL, e.used_pages);
+	EXPECT_STREQ(self->f.range.label, e.label);
+
+	ASSERT_EQ(0, mv_get_info(fd, &during));
+	EXPECT_EQ(before.out_nr_regions + 1, during.out_nr_regions);
+	EXPECT_EQ(before.out_nr_slices + nslices, during.out_nr_slices);
+
+	ASSERT_EQ(0, mv_region_remove(fd, a.out_region_id, 0, &evacuated));
+	EXPECT_EQ(0ULL, evacuated);
+	EXPECT_EQ(NULL, find_region(_metadata, fd, a.out_region_id, &e));
+	ASSERT_EQ(0, mv_get_info(fd, &after));
+	EXPECT_EQ(before.out_nr_regions, after.out_nr_regions);
+	EXPECT_EQ(before.out_nr_slices, after.out_nr_slices);
+
+	/* The range is free again: it can be added a second time. */
+	ASSERT_EQ(0, mv_region_add(fd, self->f.range.start, self->f.range.size,
+				   self->f.range.kind, self->f.range.label, &a));
+	EXPECT_EQ(0, mv_region_remove(fd, a.out_region_id,
+				      MEMVIEW_REGION_REMOVE_EVACUATE,
+				      &evacuated));
+	EXPECT_EQ(0ULL, evacuated);
+}
+
+/* The slices of a region: 256 MiB each, 65536 pages, all free, online. */
+TEST_F(region, slice_list)
+{
+	struct memview_slice_list l;
+	struct memview_slice_entry *s;
+	struct memview_region_add a;
+	__u64 nslices;
+	__u32 n, i;
+	int fd = self->f.fd;
+
+	MV_SETUP_SKIPPED();
+	nslices = self->f.range.size / MV_SLICE_SIZE;
+	ASSERT_EQ(0, mv_region_add(fd, self->f.range.start, self->f.range.size,
+				   self->f.range.kind, self->f.range.label, &a));
+	ASSERT_EQ(0, mv_slice_list(fd, MEMVIEW_SLICE_LIST_REGION,
+				   a.out_region_id, &s, &n));
+	ASSERT_EQ(nslices, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(a.out_region_id, s[i].region_id);
+		EXPECT_EQ(i, s[i].index);
+		EXPECT_EQ((__u32)MEMVIEW_SLICE_ONLINE, s[i].state);
+		EXPECT_EQ(self->f.range.start + i * MV_SLICE_SIZE,
+			  s[i].phys_addr);
+		EXPECT_EQ(65536ULL, s[i].total_pages);
+		EXPECT_EQ(0ULL, s[i].used_pages);
+		EXPECT_EQ(65536ULL, s[i].free_pages);
+		EXPECT_EQ(0ULL, s[i].poisoned_pages);
+		EXPECT_EQ(0ULL, s[i].migrations_in);
+		EXPECT_EQ(0ULL, s[i].migrations_out);
+		EXPECT_EQ(0ULL, s[i].errors);
+	}
+	if (n == 2)
+		EXPECT_NE(s[0].id, s[1].id);
+	free(s);
+
+	/* The unfiltered list holds them too. */
+	ASSERT_EQ(0, mv_slice_list(fd, 0, 0, &s, &n));
+	EXPECT_LE(nslices, n);
+	free(s);
+
+	/* Too small an array: EMSGSIZE and the real count. */
+	memset(&l, 0, sizeof(l));
+	l.size = sizeof(l);
+	l.flags = MEMVIEW_SLICE_LIST_REGION;
+	l.region_id = a.out_region_id;
+	l.num_slices = 0;
+	EXPECT_EQ(-EMSGSIZE, mv_ioctl(fd, MEMVIEW_IOCTL_SLICE_LIST, &l));
+	EXPECT_EQ(nslices, l.num_slices);
+	if (nslices > 1) {
+		struct memview_slice_entry one;
+
+		l.num_slices = 1;
+		l.slices = (uintptr_t)&one;
+		EXPECT_EQ(-EMSGSIZE, mv_ioctl(fd, MEMVIEW_IOCTL_SLICE_LIST, &l));
+		EXPECT_EQ(nslices, l.num_slices);
+	}
+
+	/* Unknown flags. */
+	memset(&l, 0, sizeof(l));
+	l.size = sizeof(l);
+	l.flags = 1u << 31;
+	EXPECT_EQ(-EINVAL, mv_ioctl(fd, MEMVIEW_IOCTL_SLICE_LIST, &l));
+}
+
+/* A tail shorter than a slice is not carved and is reported as unusable. */
+TEST_F(region, unusable_tail)
+{
+	struct memview_region_entry e;
+	struct memview_region_add a;
+	int fd = self->f.fd;
+
+	MV_SETUP_SKIPPED();
+	if (self->f.range.size < MV_SLICE_SIZE + MV_ALIGN)
+		SKIP(return, "range smaller than a slice + 2 MiB");
+	ASSERT_EQ(0, mv_region_add(fd, self->f.range.start,
+				   MV_SLICE_SIZE + MV_ALIGN,
+				   self->f.range.kind, self->f.range.label, &a));
+	EXPECT_EQ(1ULL, a.out_nr_slices);
+	EXPECT_EQ(MV_ALIGN, a.out_unusable_bytes);
+	ASSERT_NE(NULL, find_region(_metadata, fd, a.out_region_id, &e));
+	EXPECT_EQ(MV_SLICE_SIZE + MV_ALIGN, e.length);
+	EXPECT_EQ(MV_ALIGN, e.unusable_bytes);
+	EXPECT_EQ(1ULL, e.nr_slices);
+	EXPECT_EQ(0, mv_region_remove(fd, a.out_region_id, 0, NULL));
+}
+
+/* Adding a range that overlaps a memview region gives EEXIST. */
+TEST_F(region, add_overlap)
+{
+	struct memview_region_add a, b;
+	int fd = self->f.fd;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_region_add(fd, self->f.range.start, self->f.range.size,
+				   self->f.range.kind, self->f.range.label, &a));
+	mv_region_add_init(&b, self->f.range.start, self->f.range.size,
+			   self->f.range.kind, "again");
+	add_fails(_metadata, fd, &b, -EEXIST);
+	if (self->f.range.size >= 2 * MV_SLICE_SIZE) {
+		mv_region_add_init(&b, self->f.range.start + MV_SLICE_SIZE,
+				   MV_SLICE_SIZE, self->f.range.kind, "half");
+		add_fails(_metadata, fd, &b, -EEXIST);
+	}
+	EXPECT_EQ(0, mv_region_remove(fd, a.out_region_id, 0, NULL));
+}
+
+/* A start that is not 2 MiB aligned gives EINVAL. */
+TEST_F(region, add_misaligned_start)
+{
+	struct memview_region_add a;
+
+	MV_SETUP_SKIPPED();
+	mv_region_add_init(&a, self->f.range.start + MV_PAGE_SIZE,
+			   MV_SLICE_SIZE, self->f.range.kind, "x");
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+	mv_region_add_init(&a, self->f.range.start + MV_ALIGN / 2,
+			   MV_SLICE_SIZE, self->f.range.kind, "x");
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+}
+
+/* A length that is not a multiple of 2 MiB gives EINVAL. */
+TEST_F(region, add_misaligned_length)
+{
+	struct memview_region_add a;
+
+	MV_SETUP_SKIPPED();
+	mv_region_add_init(&a, self->f.range.start,
+			   MV_SLICE_SIZE + MV_PAGE_SIZE, self->f.range.kind,
+			   "x");
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+	mv_region_add_init(&a, self->f.range.start,
+			   MV_SLICE_SIZE + MV_ALIGN / 2, self->f.range.kind,
+			   "x");
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+}
+
+/* A zero length gives EINVAL. */
+TEST_F(region, add_zero_length)
+{
+	struct memview_region_add a;
+
+	MV_SETUP_SKIPPED();
+	mv_region_add_init(&a, self->f.range.start, 0, self->f.range.kind, "x");
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+}
+
+/* A length shorter than one slice gives EINVAL. */
+TEST_F(region, add_shorter_than_slice)
+{
+	struct memview_region_add a;
+
+	MV_SETUP_SKIPPED();
+	mv_region_add_init(&a, self->f.range.start, MV_SLICE_SIZE - MV_ALIGN,
+			   self->f.range.kind, "x");
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+	mv_region_add_init(&a, self->f.range.start, MV_ALIGN,
+			   self->f.range.kind, "x");
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+}
+
+/* A kind beyond MEMVIEW_REGION_KIND_MAX gives EINVAL. */
+TEST_F(region, add_bad_kind)
+{
+	struct memview_region_add a;
+
+	MV_SETUP_SKIPPED();
+	mv_region_add_init(&a, self->f.range.start, self->f.range.size,
+			   MEMVIEW_REGION_KIND_MAX + 1, "x");
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+	mv_region_add_init(&a, self->f.range.start, self->f.range.size,
+			   0xffffffff, "x");
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+}
+
+/* Unknown flags give EINVAL. */
+TEST_F(region, add_bad_flags)
+{
+	struct memview_region_add a;
+
+	MV_SETUP_SKIPPED();
+	mv_region_add_init(&a, self->f.range.start, self->f.range.size,
+			   self->f.range.kind, "x");
+	a.flags = 1;
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+	a.flags = 1u << 31;
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+}
+
+/* Nonzero reserved fields give EINVAL. */
+TEST_F(region, add_reserved_nonzero)
+{
+	struct memview_region_add a;
+
+	MV_SETUP_SKIPPED();
+	mv_region_add_init(&a, self->f.range.start, self->f.range.size,
+			   self->f.range.kind, "x");
+	a.__reserved = 1;
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+	mv_region_add_init(&a, self->f.range.start, self->f.range.size,
+			   self->f.range.kind, "x");
+	a.__reserved2 = 1;
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+}
+
+/* A label that fills its 32 bytes without a NUL gives EINVAL. */
+TEST_F(region, add_label_unterminated)
+{
+	struct memview_region_add a;
+
+	MV_SETUP_SKIPPED();
+	mv_region_add_init(&a, self->f.range.start, self->f.range.size,
+			   self->f.range.kind, "x");
+	memset(a.label, 'l', sizeof(a.label));
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+}
+
+/* A size smaller than the first version of the struct gives EINVAL. */
+TEST_F(region, add_short_struct)
+{
+	struct memview_region_add a;
+
+	MV_SETUP_SKIPPED();
+	mv_region_add_init(&a, self->f.range.start, self->f.range.size,
+			   self->f.range.kind, "x");
+	a.size = sizeof(a) - 8;
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+	a.size = 8;
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+	a.size = 0;
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+}
+
+/* A longer struct is refused (E2BIG) if its tail is not zero. */
+TEST_F(region, add_long_struct_nonzero_tail)
+{
+	struct {
+		struct memview_region_add a;
+		__u64 tail[4];
+	} big;
+
+	MV_SETUP_SKIPPED();
+	memset(&big, 0, sizeof(big));
+	mv_region_add_init(&big.a, self->f.range.start, self->f.range.size,
+			   self->f.range.kind, "x");
+	big.a.size = sizeof(big);
+	big.tail[3] = 1;
+	add_fails(_metadata, self->f.fd, &big.a, -E2BIG);
+}
+
+/* A longer struct with a zero tail is accepted and its tail left alone. */
+TEST_F(region, add_long_struct_zero_tail)
+{
+	struct {
+		struct memview_region_add a;
+		__u64 tail[4];
+	} big;
+	struct memview_region_entry e;
+
+	MV_SETUP_SKIPPED();
+	memset(&big, 0, sizeof(big));
+	mv_region_add_init(&big.a, self->f.range.start, self->f.range.size,
+			   self->f.range.kind, self->f.range.label);
+	big.a.size = sizeof(big);
+	ASSERT_EQ(0, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_REGION_ADD, &big));
+	EXPECT_EQ(self->f.range.size / MV_SLICE_SIZE, big.a.out_nr_slices);
+	EXPECT_EQ(0ULL, big.tail[0]);
+	EXPECT_EQ(0ULL, big.tail[3]);
+	ASSERT_NE(NULL, find_region(_metadata, self->f.fd,
+				    big.a.out_region_id, &e));
+	EXPECT_EQ(self->f.range.start, e.phys_addr);
+	EXPECT_EQ(0, mv_region_remove(self->f.fd, big.a.out_region_id, 0,
+				      NULL));
+}
+
+/* REGION_REMOVE obeys the struct rules and leaves the region on error. */
+TEST_F(region, remove_bad_args)
+{
+	struct memview_region_remove rm;
+	struct memview_region_entry e;
+	struct memview_region_add a;
+	int fd = self->f.fd;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_region_add(fd, self->f.range.start, self->f.range.size,
+				   self->f.range.kind, self->f.range.label, &a));
+	memset(&rm, 0, sizeof(rm));
+	rm.size = sizeof(rm);
+	rm.region_id = a.out_region_id;
+	rm.flags = 1u << 7;
+	EXPECT_EQ(-EINVAL, mv_ioctl(fd, MEMVIEW_IOCTL_REGION_REMOVE, &rm));
+	rm.flags = 0;
+	rm.__reserved = 1;
+	EXPECT_EQ(-EINVAL, mv_ioctl(fd, MEMVIEW_IOCTL_REGION_REMOVE, &rm));
+	rm.__reserved = 0;
+	rm.size = 8;
+	EXPECT_EQ(-EINVAL, mv_ioctl(fd, MEMVIEW_IOCTL_REGION_REMOVE, &rm));
+	EXPECT_NE(NULL, find_region(_metadata, fd, a.out_region_id, &e));
+	EXPECT_EQ(0, mv_region_remove(fd, a.out_region_id, 0, NULL));
+	/* Removing it twice: it is gone. */
+	EXPECT_EQ(-ENOENT, mv_region_remove(fd, a.out_region_id, 0, NULL));
+}
+
+/* REGION_LIST with too small an array: EMSGSIZE and the real count. */
+TEST_F(region, region_list_too_small)
+{
+	struct memview_region_entry *all, one;
+	struct memview_region_list l;
+	struct memview_region_add a, b;
+	__u32 before, n, i, found = 0;
+	bool two;
+	int fd = self->f.fd;
+
+	MV_SETUP_SKIPPED();
+	before = nr_regions(_metadata, fd);
+	/* Two regions (the two slices of the range) when it is big enough. */
+	two = self->f.range.size >= 2 * MV_SLICE_SIZE;
+	ASSERT_EQ(0, mv_region_add(fd, self->f.range.start,
+				   two ? MV_SLICE_SIZE : self->f.range.size,
+				   self->f.range.kind, "first", &a));
+	if (two)
+		ASSERT_EQ(0, mv_region_add(fd,
+					   self->f.range.start + MV_SLICE_SIZE,
+					   MV_SLICE_SIZE, self->f.range.kind,
+					   "second", &b));
+	n = before + 1 + two;
+
+	memset(&l, 0, sizeof(l));
+	l.size = sizeof(l);
+	l.num_regions = 0;
+	EXPECT_EQ(-EMSGSIZE, mv_ioctl(fd, MEMVIEW_IOCTL_REGION_LIST, &l));
+	EXPECT_EQ(n, l.num_regions);
+
+	if (n > 1) {
+		memset(&one, 0xa5, sizeof(one));
+		l.num_regions = 1;
+		l.regions = (uintptr_t)&one;
+		EXPECT_EQ(-EMSGSIZE, mv_ioctl(fd, MEMVIEW_IOCTL_REGION_LIST, &l));
+		EXPECT_EQ(n, l.num_regions);
+		/* "nothing is copied then" */
+		EXPECT_EQ(0xa5a5a5a5, one.id);
+	}
+
+	/* With room for all, all are listed, each once. */
+	all = calloc(n + 1, sizeof(*all));
+	ASSERT_NE(NULL, all);
+	memset(&l, 0, sizeof(l));
+	l.size = sizeof(l);
+	l.num_regions = n + 1;
+	l.regions = (uintptr_t)all;
+	ASSERT_EQ(0, mv_ioctl(fd, MEMVIEW_IOCTL_REGION_LIST, &l));
+	EXPECT_EQ(n, l.num_regions);
+	for (i = 0; i < l.num_regions; i++) {
+		if (all[i].id == a.out_region_id) {
+			found++;
+			EXPECT_STREQ("first", all[i].label);
+		}
+		if (two && all[i].id == b.out_region_id) {
+			found++;
+			EXPECT_STREQ("second", all[i].label);
+			EXPECT_EQ(self->f.range.start + MV_SLICE_SIZE,
+				  all[i].phys_addr);
+		}
+	}
+	EXPECT_EQ((__u32)(1 + two), found);
+	free(all);
+
+	/* Unknown flags and reserved bits. */
+	memset(&l, 0, sizeof(l));
+	l.size = sizeof(l);
+	l.flags = 1;
+	EXPECT_EQ(-EINVAL, mv_ioctl(fd, MEMVIEW_IOCTL_REGION_LIST, &l));
+	l.flags = 0;
+	l.__reserved = 1;
+	EXPECT_EQ(-EINVAL, mv_ioctl(fd, MEMVIEW_IOCTL_REGION_LIST, &l));
+}
+
+/* Child of region.unprivileged: steps and exit codes for the parent. */
+enum { STEP_ADD = 'a', STEP_REMOVE = 'r' };
+
+static int unprivileged_child(struct mv_chan *c, const struct mv_range *r)
+{
+	struct memview_region_add a;
+	__u32 id;
+	int fd, ret;
+
+	ret = mv_drop_privileges();
+	if (ret) {
+		mv_log("child: dropping privileges: %s", strerror(-ret));
+		return 10;
+	}
+	if (mv_cap_eff()) {
+		mv_log("child: CapEff %#llx after setuid",
+		       (unsigned long long)mv_cap_eff());
+		return 11;
+	}
+	fd = mv_open();	/* the device node is 0666 */
+	if (fd < 0) {
+		mv_log("child: open %s as uid %d: %s", MEMVIEW_DEVICE,
+		       MV_NOBODY, strerror(-fd));
+		return 12;
+	}
+	ret = mv_region_add(fd, r->start, r->size, r->kind, r->label, &a);
+	if (ret != -EPERM) {
+		mv_log("child: REGION_ADD unprivileged: %s, expected EPERM",
+		       ret ? strerror(-ret) : "success");
+		if (!ret)
+			mv_region_remove(fd, a.out_region_id, 0, NULL);
+		return 13;
+	}
+	/* The parent adds the region now and sends its id. */
+	if (mv_chan_send(c->to_parent[1], STEP_ADD) ||
+	    read(c->to_child[0], &id, sizeof(id)) != sizeof(id))
+		return 14;
+	ret = mv_region_remove(fd, id, 0, NULL);
+	if (ret != -EPERM) {
+		mv_log("child: REGION_REMOVE unprivileged: %s, expected EPERM",
+		       ret ? strerror(-ret) : "success");
+		return 15;
+	}
+	ret = mv_region_remove(fd, id, MEMVIEW_REGION_REMOVE_EVACUATE, NULL);
+	if (ret != -EPERM) {
+		mv_log("child: REGION_REMOVE EVACUATE unprivileged: %s, expected EPERM",
+		       ret ? strerror(-ret) : "success");
+		return 16;
+	}
+	return mv_chan_send(c->to_parent[1], STEP_REMOVE) ? 17 : 0;
+}
+
+/* Without CAP_SYS_ADMIN, REGION_ADD and REGION_REMOVE give EPERM. */
+TEST_F(region, unprivileged)
+{
+	struct memview_region_entry e;
+	struct memview_region_add a;
+	struct mv_chan c;
+	int status, fd = self->f.fd;
+	char msg = 0;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_chan_open(&c));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		mv_chan_child(&c);
+		_exit(unprivileged_child(&c, &self->f.range));
+	}
+	mv_chan_parent(&c);
+
+	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, 30000));
+	ASSERT_EQ(STEP_ADD, msg);
+	/* The child's REGION_ADD must not have taken the range. */
+	ASSERT_EQ(0, mv_region_add(fd, self->f.range.start, self->f.range.size,
+				   self->f.range.kind, self->f.range.label, &a));
+	ASSERT_EQ(sizeof(a.out_region_id),
+		  (size_t)write(c.to_child[1], &a.out_region_id,
+				sizeof(a.out_region_id)));
+	EXPECT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, 30000));
+	EXPECT_EQ(STEP_REMOVE, msg);
+	status = mv_wait_child(pid, 30000);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_NE(NULL, find_region(_metadata, fd, a.out_region_id, &e));
+	EXPECT_EQ(0, mv_region_remove(fd, a.out_region_id, 0, NULL));
+	mv_chan_close(&c);
+}
+
+TEST_HARNESS_MAIN
