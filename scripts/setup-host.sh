@@ -23,7 +23,7 @@ BACKPORTS_LIST=/etc/apt/sources.list.d/memview-bookworm-backports.sources
 
 # Packages from bookworm.
 BASE_PKGS=(
-	build-essential bc kmod cpio xz-utils busybox-static jq
+	build-essential bc kmod cpio xz-utils busybox-static jq udev
 	ndctl daxctl libcxl-dev libndctl-dev libdaxctl-dev
 	libnuma-dev numactl libjson-c-dev sparse linux-source-6.1
 )

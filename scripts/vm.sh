@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one test guest under QEMU (TCG) and run a command in it.
+#
+# usage: scripts/vm.sh <kver> <guest-command> [outdir]
+#
+# <guest-command> is a shell command line run by /bin/sh inside the guest,
+# chrooted in the host root (shared read-only over virtio-9p), cwd = the
+# repository, with MEMVIEW_OUT (= outdir, writable), MEMVIEW_KVER and
+# MEMVIEW_REPO set.  Example:
+#   scripts/vm.sh 6.12.117+deb12-amd64 'scripts/guest-run.sh selftests/memview/run_tests.sh'
+#
+# The guest has:
+#   - a legacy PMEM range (memmap=512M!5G, inside the RAM above 4 GiB);
+#   - a CXL host bridge with a 512M persistent type-3 device (with LSA), and
+#     on 6.12 a second root port with a 512M volatile type-3 device, under a
+#     4 GiB fixed memory window;
+#   - a QMP socket at <outdir>/qmp.sock (poison injection).
+#
+# outdir (default build/vm/<kver>-<date>-<pid>) receives: guest-cmd,
+# guest.log (the command's output, streamed here as it runs), serial.log
+# (kernel console), dmesg, rc (the command's exit code), qemu.log, and
+# failures (why this run failed, one reason a line; empty when it passed).
+#
+# Exit status: 0 when the command exited 0 and the kernel logged no warning,
+# oops, lockdep report, hung task, UBSAN/KASAN report or panic; 1 otherwise.
+#
+# Environment:
+#   MEMVIEW_VM_TIMEOUT  wall-clock limit in seconds (default 900)
+#   MEMVIEW_VM_CONSOLE  1: also stream the kernel console to stderr
+#   MEMVIEW_VM_APPEND   extra kernel command line
+#   MEMVIEW_QEMU        QEMU binary (default qemu-system-x86_64)
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+(($# == 2 || $# == 3)) || die "usage: $0 <kver> <guest-command> [outdir]"
+kver=$1
+guest_cmd=$2
+timeout_s=${MEMVIEW_VM_TIMEOUT:-900}
+qemu=${MEMVIEW_QEMU:-qemu-system-x86_64}
+
+root=$(memview_kroot "$kver")
+vmlinuz=$root/boot/vmlinuz-$kver
+[[ -f $vmlinuz ]] || die "$vmlinuz missing: run scripts/setup-host.sh"
+kmoddir=$(memview_kmoddir "$kver") || die "no lib/modules/$kver in $root"
+command -v "$qemu" >/dev/null || die "$qemu not found: run scripts/setup-host.sh"
+
+if (($# == 3)); then
+	out=$3
+else
+	out=$MEMVIEW_ROOT/build/vm/$kver-$(date +%Y%m%d-%H%M%S)-$$
+fi
+mkdir -p "$out"
+out=$(cd "$out" && pwd -P)
+case $out in
+*[,[:space:]]*) die "outdir must not contain commas or white space: $out" ;;
+esac
+((${#out} < 96)) || die "outdir path too long for the QMP socket: $out"
+rm -f "$out"/{guest-cmd,guest.log,serial.log,dmesg,rc,qemu.log,failures,qmp.sock}
+printf '%s\n' "$guest_cmd" >"$out/guest-cmd"
+
+initrd=$("$MEMVIEW_ROOT/scripts/initramfs.sh" "$kver")
+
+# CXL device backing files: fresh (zeroed) on every boot, so the label
+# storage area is empty and no region survives from an earlier run.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memview-vm.XXXXXX")
+qemu_pid='' tail_pid='' tail2_pid=''
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	local pid
+	for pid in $qemu_pid $tail_pid $tail2_pid; do
+		kill "$pid" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+cxl=(
+	-object "memory-backend-file,id=cxl-mem0,share=on,mem-path=$tmp/cxl-mem0,size=512M"
+	-object "memory-backend-file,id=cxl-lsa0,share=on,mem-path=$tmp/cxl-lsa0,size=1M"
+	-device "pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1"
+	-device "cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2"
+	-device "cxl-type3,bus=rp0,persistent-memdev=cxl-mem0,lsa=cxl-lsa0,id=cxl-pmem0,sn=0x1001"
+)
+case $kver in
+6.1.*) ;;
+*)
+	cxl+=(
+		-object "memory-backend-file,id=cxl-mem1,share=on,mem-path=$tmp/cxl-mem1,size=512M"
+		-device "cxl-rp,port=1,bus=cxl.1,id=rp1,chassis=0,slot=3"
+		-device "cxl-type3,bus=rp1,volatile-memdev=cxl-mem1,id=cxl-vmem0,sn=0x1002"
+	)
+	;;
+esac
+
+append=(
+	console=ttyS0 panic=-1 nokaslr printk.devkmsg=on
+	# Legacy PMEM inside the RAM above 4 GiB (-m 4G on q35: 4G..6G).
+	'memmap=512M!5G'
+	sysctl.kernel.hung_task_timeout_secs=60
+	"memview.repo=$MEMVIEW_ROOT" "memview.out=$out"
+	"memview.modules=${kmoddir%/*}"
+)
+# shellcheck disable=SC2206 # word splitting intended
+[[ -z ${MEMVIEW_VM_APPEND:-} ]] || append+=($MEMVIEW_VM_APPEND)
+
+args=(
+	-nodefaults -no-user-config -no-reboot
+	# No SATA, SMBus or PS/2: nothing uses them and their drivers cost boot time.
+	-machine "q35,sata=off,smbus=off,i8042=off,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G"
+	-accel tcg
+	# Without -hypervisor, 6.12 warns when a CXL region commits.
+	-cpu "max,-hypervisor"
+	-smp 2 -m 4G
+	-display none
+	-chardev "file,id=con,path=$out/serial.log" -serial chardev:con
+	-qmp "unix:$out/qmp.sock,server=on,wait=off"
+	-kernel "$vmlinuz" -initrd "$initrd" -append "${append[*]}"
+	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
+	-device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot,bus=pcie.0"
+	-fsdev "local,id=out,path=$out,security_model=none,multidevs=remap"
+	-device "virtio-9p-pci,fsdev=out,mount_tag=out,bus=pcie.0"
+	"${cxl[@]}"
+)
+
+log "booting $kver (timeout ${timeout_s}s), output in $out"
+start=$SECONDS
+timeout -k 10 "$timeout_s" "$qemu" "${args[@]}" </dev/null >"$out/qemu.log" 2>&1 &
+qemu_pid=$!
+tail -n +1 -s 0.3 -F --pid="$qemu_pid" "$out/guest.log" 2>/dev/null &
+tail_pid=$!
+if [[ ${MEMVIEW_VM_CONSOLE:-0} == 1 ]]; then
+	tail -n +1 -s 0.3 -F --pid="$qemu_pid" "$out/serial.log" >&2 2>/dev/null &
+	tail2_pid=$!
+fi
+qemu_rc=0
+wait "$qemu_pid" || qemu_rc=$?
+qemu_pid=''
+wait "$tail_pid" 2>/dev/null || true
+tail_pid=''
+if [[ -n $tail2_pid ]]; then
+	wait "$tail2_pid" 2>/dev/null || true
+	tail2_pid=''
+fi
+elapsed=$((SECONDS - start))
+
+failures=()
+if ((qemu_rc == 124 || qemu_rc == 137)); then
+	failures+=("timeout: no result after ${timeout_s}s")
+elif ((qemu_rc != 0)); then
+	failures+=("qemu exited with $qemu_rc")
+fi
+if [[ ! -s $out/rc ]]; then
+	failures+=("no exit code from the guest")
+elif [[ $(<"$out/rc") != 0 ]]; then
+	failures+=("guest command exited with $(<"$out/rc")")
+fi
+[[ -s $out/dmesg ]] || failures+=("no dmesg from the guest")
+if grep -q 'memview-init: FATAL' "$out/serial.log" 2>/dev/null; then
+	failures+=("$(grep -m1 'memview-init: FATAL' "$out/serial.log")")
+fi
+
+KERNEL_BAD='WARNING:|BUG:|Oops|general protection fault|Call Trace|lockdep|possible circular locking|INFO: task .* blocked for more than|Kernel panic|kernel BUG|UBSAN|KASAN'
+bad=$(cat "$out/dmesg" "$out/serial.log" 2>/dev/null | grep -E "$KERNEL_BAD" |
+	sed -E 's/^\[ *[0-9.]+\] //' | awk '!seen[$0]++' | head -n 40 || true)
+if [[ -n $bad ]]; then
+	failures+=("kernel $(grep -oE -m1 "$KERNEL_BAD" <<<"$bad")")
+fi
+
+if ((${#failures[@]})); then
+	printf '%s\n' "${failures[@]}" >"$out/failures"
+else
+	: >"$out/failures"
+fi
+
+if ((${#failures[@]} == 0)); then
+	log "$kver: ok in ${elapsed}s"
+	exit 0
+fi
+{
+	if [[ -n $bad ]]; then
+		echo "---- kernel problems ($kver) ----"
+		printf '%s\n' "$bad"
+	fi
+	if [[ -s $out/qemu.log ]]; then
+		echo "---- qemu.log ----"
+		tail -n 20 "$out/qemu.log"
+	fi
+	echo "---- last lines of serial.log ----"
+	tail -n 30 "$out/serial.log" 2>/dev/null || true
+	echo "----"
+} >&2
+for f in "${failures[@]}"; do
+	log "$kver: FAILED: $f"
+done
+log "$kver: failed after ${elapsed}s, logs in $out"
+exit 1
