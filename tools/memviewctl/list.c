@@ -71,6 +71,8 @@ void print_region_table(const struct memview_region_entry *r, uint32_t nr,
 						 used, sizeof(used)));
 		putchar('\n');
 	}
+	if (!nr)
+		printf("%4s  (none)\n", "");
 }
 
 static void print_slice_table(const struct memview_slice_entry *s,
@@ -101,7 +103,9 @@ static void print_slice_table(const struct memview_slice_entry *s,
 			       (uint64_t)s[i].errors);
 		putchar('\n');
 	}
-	if (verbose)
+	if (!nr)
+		printf("%4s  (none)\n", "");
+	else if (verbose)
 		printf("(USED, FREE, POISONED and MIGR-* count pages of %s)\n",
 		       size_str(page_size, sz, sizeof(sz)));
 }
@@ -153,6 +157,8 @@ static void print_proc_table(const struct proc_view *v, uint32_t nr,
 		}
 		putchar('\n');
 	}
+	if (!nr)
+		printf("%7s  (none)\n", "");
 }
 
 static int list_fail(int rc, const char *what)
