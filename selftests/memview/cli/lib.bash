@@ -1,0 +1,179 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the memviewctl tests in this directory (sourced, not run: the
+# runner runs the executable *.sh files only).  Like ndctl's test/common:
+# exit 0 pass, 1 fail, 77 skip.
+#
+# Environment from the guest harness:
+#   MEMVIEW_CXL_REGION  regionN            a committed CXL region
+#   MEMVIEW_CXL_RANGE   0xSTART:0xSIZE     its host physical range
+#   MEMVIEW_PMEM_NS     namespaceX.Y       a PMEM namespace, already disabled
+#   MEMVIEW_PMEM_RANGE  0xSTART:0xSIZE     its range
+
+MEMVIEWCTL=${MEMVIEWCTL:-tools/memviewctl/memviewctl}
+MV_WORKLOAD=${MV_WORKLOAD:-tools/workload/mv-workload}
+# shellcheck disable=SC2034 # used by the tests
+SLICE_SIZE=$((256 << 20))
+# shellcheck disable=SC2034 # the tests read the module's own
+PAGE_SIZE=4096
+T=${0##*/}
+T=${T%.sh}
+
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/memview-cli.XXXXXX")
+WL_PID='' RUN_PID=''
+
+log() {
+	printf '%s: %s\n' "$T" "$*" >&2
+}
+
+fail() {
+	printf '%s: FAIL: %s\n' "$T" "$*" >&2
+	exit 1
+}
+
+skip() {
+	printf '%s: SKIP: %s\n' "$T" "$*" >&2
+	exit 77
+}
+
+# memviewctl, logged to stderr
+memviewctl() {
+	log "memviewctl $*"
+	"$MEMVIEWCTL" "$@"
+}
+
+# jq -e on a JSON document: jqe '<json>' '<filter>' [jq args...]
+jqe() {
+	local json=$1 filter=$2
+	shift 2
+	jq -e "$@" "$filter" <<<"$json" >/dev/null ||
+		fail "jq '$filter' is false or null on: $json"
+}
+
+# Run "$@", which must fail; its stderr must match every pattern given after
+# "--" (grep -E).  Sets OUT to the combined output.
+expect_fail() {
+	local args=() pat rc=0
+	while (($#)) && [[ $1 != -- ]]; do
+		args+=("$1")
+		shift
+	done
+	(($#)) && shift
+	log "expect failure: ${args[*]}"
+	# the binary itself: the logging wrapper's line must not match
+	[[ ${args[0]} != memviewctl ]] || args[0]=$MEMVIEWCTL
+	OUT=$("${args[@]}" 2>&1) || rc=$?
+	((rc != 0)) || fail "'${args[*]}' succeeded; output: $OUT"
+	for pat in "$@"; do
+		grep -qE -- "$pat" <<<"$OUT" ||
+			fail "'${args[*]}' (exit $rc) does not say /$pat/: $OUT"
+	done
+	printf '%s\n' "$OUT" | sed "s/^/$T:   | /" >&2
+	# shellcheck disable=SC2034 # for the caller
+	LAST_RC=$rc
+}
+
+check_prereqs() {
+	command -v jq >/dev/null || skip "jq is not installed"
+	[[ -x $MEMVIEWCTL ]] || fail "$MEMVIEWCTL is not built (make -C tools/memviewctl)"
+	[[ -e /dev/memview ]] || skip "/dev/memview is missing: the memview module is not loaded"
+}
+
+need_workload() {
+	[[ -x $MV_WORKLOAD ]] || fail "$MV_WORKLOAD is not built (make -C tools/workload)"
+}
+
+# "0xSTART:0xSIZE" -> "START SIZE" in decimal
+range_dec() {
+	local start=${1%%:*} size=${1#*:}
+	printf '%d %d\n' "$((start))" "$((size))"
+}
+
+# Add the region the harness gave us, CXL first, else the PMEM range; sets
+# REGION_ID, REGION_START, REGION_SIZE.
+add_any_region() {
+	local json
+	if [[ -n ${MEMVIEW_CXL_REGION:-} ]]; then
+		json=$(memviewctl add-region --cxl "$MEMVIEW_CXL_REGION" --force --json) ||
+			fail "add-region --cxl $MEMVIEW_CXL_REGION failed"
+	elif [[ -n ${MEMVIEW_PMEM_RANGE:-} ]]; then
+		json=$(memviewctl add-region --range "$MEMVIEW_PMEM_RANGE" --label cli-pmem --json) ||
+			fail "add-region --range $MEMVIEW_PMEM_RANGE failed"
+	else
+		skip "neither MEMVIEW_CXL_REGION nor MEMVIEW_PMEM_RANGE is set"
+	fi
+	REGION_ID=$(jq -r .id <<<"$json")
+	REGION_START=$(jq -r .resource <<<"$json")
+	REGION_SIZE=$(jq -r .size <<<"$json")
+	log "region $REGION_ID: $REGION_START+$REGION_SIZE"
+}
+
+# start_workload BUDGET SIZE [mv-workload options]: mv-workload under
+# "memviewctl run"; sets RUN_PID (memviewctl), WL_PID, WL_ADDR, WL_LEN, WL_HOT.
+start_workload() {
+	local budget=$1 size=$2 i line
+	shift 2
+	need_workload
+	: >"$TMPD/wl.out"
+	log "memviewctl run --budget $budget -- mv-workload --size $size $*"
+	"$MEMVIEWCTL" run --budget "$budget" -- "$MV_WORKLOAD" --size "$size" \
+		--verify-interval 0.5 "$@" >"$TMPD/wl.out" 2>"$TMPD/wl.err" &
+	RUN_PID=$!
+	for ((i = 0; i < 600; i++)); do
+		line=$(head -n 1 "$TMPD/wl.out")
+		[[ $line == pid=* ]] && break
+		kill -0 "$RUN_PID" 2>/dev/null ||
+			fail "the workload ended before it started: $(cat "$TMPD/wl.err" "$TMPD/wl.out")"
+		sleep 0.1
+	done
+	[[ $line == pid=* ]] || fail "mv-workload printed no pid line"
+	WL_PID=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$line")
+	WL_ADDR=$(sed -n 's/.*addr=\(0x[0-9a-f]*\).*/\1/p' <<<"$line")
+	WL_LEN=$(sed -n 's/.* len=\([0-9]*\).*/\1/p' <<<"$line")
+	WL_HOT=$(sed -n 's/.*hot_len=\([0-9]*\).*/\1/p' <<<"$line")
+	log "workload pid $WL_PID at $WL_ADDR, $WL_LEN bytes ($WL_HOT hot), run pid $RUN_PID"
+}
+
+# Stop the workload with SIGTERM; memviewctl run must exit 0 and the
+# workload must report that every checksum held.
+stop_workload() {
+	local rc=0
+	[[ -n $RUN_PID ]] || return 0
+	kill -TERM "$WL_PID" 2>/dev/null || true
+	wait "$RUN_PID" || rc=$?
+	RUN_PID='' WL_PID=''
+	log "workload: $(tail -n 1 "$TMPD/wl.out")"
+	((rc == 0)) || fail "memviewctl run exited $rc: $(cat "$TMPD/wl.err" "$TMPD/wl.out")"
+	grep -q '^result=ok ' "$TMPD/wl.out" || fail "workload checksum failed: $(cat "$TMPD/wl.out")"
+}
+
+# residency PID -> the process's residency object from list -P -v
+residency() {
+	"$MEMVIEWCTL" list -P -v --json |
+		jq -e --argjson p "$1" '.[] | select(.pid == $p) | .residency'
+}
+
+hexaddr() {
+	printf '0x%x' "$1"
+}
+
+cleanup() {
+	local rc=$?
+	if [[ -n $WL_PID ]]; then
+		kill -KILL "$WL_PID" 2>/dev/null || true
+		[[ -z $RUN_PID ]] || wait "$RUN_PID" 2>/dev/null || true
+	fi
+	if [[ -e /dev/memview && -x $MEMVIEWCTL ]] &&
+		[[ $("$MEMVIEWCTL" list -R --json 2>/dev/null | jq length 2>/dev/null) != 0 ]]; then
+		"$MEMVIEWCTL" remove-region --all --evacuate >&2 || rc=1
+	fi
+	rm -rf "$TMPD"
+	case $rc in
+	0) log "PASS" ;;
+	77) ;;
+	*) log "FAIL (exit $rc)" ;;
+	esac
+	exit "$rc"
+}
+trap cleanup EXIT

@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# memviewctl run: the command is managed from its first instruction (across execve), gets the NUMA binding, and its exit status or signal comes back.
+set -euo pipefail
+. "$(dirname "$0")/lib.bash"
+
+check_prereqs
+ctl_path=$(readlink -f "$MEMVIEWCTL")
+
+# managed before it runs: the exec'd shell finds its own pid in the list
+out=$(memviewctl run --budget 32M -- sh -c "echo \$\$; '$ctl_path' list -P --json")
+pid=$(head -n 1 <<<"$out")
+jqe "$(tail -n +2 <<<"$out")" "any(.[]; .pid == $pid and .comm == \"sh\" and .dram_budget == $((32 << 20)))"
+# and detached when it ended
+jqe "$(memviewctl list -P --json)" "all(.[]; .pid != $pid)"
+
+# exit status, and 128 + the signal that killed it
+rc=0; memviewctl run -- sh -c 'exit 7' || rc=$?
+((rc == 7)) || fail "exit 7 came back as $rc"
+rc=0; memviewctl run -- sh -c 'kill -KILL $$' || rc=$?
+((rc == 137)) || fail "SIGKILL came back as $rc, want 137"
+
+# a SIGTERM sent to memviewctl reaches the command
+memviewctl run -- sleep 300 &
+rpid=$!
+sleep 1
+kill -TERM "$rpid"
+rc=0; wait "$rpid" || rc=$?
+((rc == 143)) || fail "SIGTERM to memviewctl run: exit $rc, want 143"
+
+# numactl-like binding
+if command -v numactl >/dev/null && numactl -H >/dev/null 2>&1; then
+	out=$(memviewctl run --membind 0 -- cat /proc/self/numa_maps)
+	grep -q ' bind:0 ' <<<"$out" || fail "--membind 0 not in numa_maps: $(head -n 3 <<<"$out")"
+	want=$(numactl -N 0 -- grep Cpus_allowed_list /proc/self/status)
+	got=$(memviewctl run --cpunodebind 0 -- grep Cpus_allowed_list /proc/self/status)
+	[[ $got == "$want" ]] || fail "--cpunodebind 0 gives '$got', numactl '$want'"
+	out=$(memviewctl run --interleave all -- cat /proc/self/numa_maps)
+	grep -q ' interleave:' <<<"$out" || fail "--interleave all not in numa_maps"
+fi
+expect_fail memviewctl run --membind 0 --interleave 0 -- true -- 'exclude each other'
