@@ -242,6 +242,24 @@ int mv_region_totals(int fd, __u32 region_id, struct mv_totals *t)
 	return 0;
 }
 
+int mv_wait_region_used(int fd, __u32 region_id, __u64 want, int timeout_ms,
+			__u64 *used)
+{
+	struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+	struct mv_totals t;
+	int waited, ret;
+
+	for (waited = 0;; waited += 10) {
+		ret = mv_region_totals(fd, region_id, &t);
+		if (ret)
+			return ret;
+		*used = t.used_pages;
+		if (t.used_pages == want || waited >= timeout_ms)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+}
+
 int mv_remove_overlapping(int fd, __u64 start, __u64 size, bool stale)
 {
 	struct memview_region_entry *r;
@@ -689,14 +707,15 @@ int mv_find_system_ram(__u64 len, __u64 *start)
 }
 
 /*
- * A range that another driver holds busy, so that request_mem_region() on
- * it fails, and that is not RAM, so that the System RAM check does not
- * answer first.  Preferred: the PCI ECAM window, inserted busy by
- * arch/x86/pci/mmconfig-shared.c ("PCI MMCONFIG", 256 MiB on q35, far from
- * RAM and from the CXL windows).  Fallback: the window of @len around the
- * local APIC (0xfee00000, busy, "Local APIC") if no RAM is in it.
+ * A range that is not RAM (so the System RAM check does not answer first)
+ * and not device memory memview may take (no CXL window, PMEM or
+ * soft-reserved range in it).  Preferred: the PCI ECAM window, inserted busy
+ * by arch/x86/pci/mmconfig-shared.c ("PCI MMCONFIG", 256 MiB on q35).
+ * Fallback: the window of @len around the local APIC (0xfee00000,
+ * "Local APIC") if no RAM is in it.
  */
-int mv_find_busy_range(__u64 len, __u64 *start, char *what, size_t what_len)
+int mv_find_non_device_range(__u64 len, __u64 *start, char *what,
+			     size_t what_len)
 {
 	FILE *f = fopen("/proc/iomem", "r");
 	__u64 lapic = 0;
@@ -731,4 +750,38 @@ int mv_find_busy_range(__u64 len, __u64 *start, char *what, size_t what_len)
 		}
 	}
 	return ret;
+}
+
+bool mv_iomem_has(__u64 start, __u64 len, const char *name)
+{
+	FILE *f = fopen("/proc/iomem", "r");
+	struct mv_iomem e;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && mv_iomem_next(f, &e))
+		found = !strcmp(e.name, name) && e.start >= start &&
+			e.end < start + len;
+	fclose(f);
+	return found;
+}
+
+int mv_run(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	mv_log("running: %s", cmd);
+	fflush(NULL);
+	/* Keep stdout for TAP: the command's output goes to stderr. */
+	snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " 1>&2");
+	status = system(cmd);
+	if (status < 0)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -2,8 +2,8 @@
 /*
  * Helpers shared by the memview selftests: device and ioctl wrappers, the
  * test ranges handed over by the QEMU harness in the environment, data
- * patterns, and (when kselftest_harness.h is included first) the common
- * region fixture.
+ * patterns.  Nothing here depends on the kselftest harness (the helper
+ * programs use it too); the fixture lives in memview_harness.h.
  *
  * Every wrapper returns 0 or a negative errno, so tests can assert exact
  * errnos with ASSERT_EQ(-EINVAL, mv_...()).
@@ -82,6 +82,13 @@ struct mv_totals {
 	__u64 errors;
 };
 int mv_region_totals(int fd, __u32 region_id, struct mv_totals *t);
+/*
+ * Poll the region's used pages until they equal @want or @timeout_ms pass
+ * (page_free runs when the last reference goes, which may trail an exit).
+ * Returns 0 or -errno; *used gets the last value seen.
+ */
+int mv_wait_region_used(int fd, __u32 region_id, __u64 want, int timeout_ms,
+			__u64 *used);
 
 /*
  * Remove every memview region that overlaps [start, start + size), with
@@ -165,11 +172,18 @@ int mv_wait_child(pid_t pid, int timeout_ms);
 
 /*
  * Look for ranges for the negative REGION_ADD tests in /proc/iomem:
- * a 2 MiB aligned window of @len bytes inside "System RAM", and a range held
- * busy by another driver.  Return 0 and fill *start, or -ENOENT.
+ * a 2 MiB aligned window of @len bytes inside "System RAM", and one that is
+ * neither RAM nor device memory (but held busy by the platform).
+ * Return 0 and fill *start, or -ENOENT.
  */
 int mv_find_system_ram(__u64 len, __u64 *start);
-int mv_find_busy_range(__u64 len, __u64 *start, char *what, size_t what_len);
+int mv_find_non_device_range(__u64 len, __u64 *start, char *what,
+			     size_t what_len);
+/* Does a busy resource named @name lie inside [start, start + len)? */
+bool mv_iomem_has(__u64 start, __u64 len, const char *name);
+
+/* Run a shell command line (output to stderr); returns its exit status. */
+int mv_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print a message prefixed "# " on stderr (TAP diagnostics). */
 void mv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -179,110 +193,5 @@ static inline size_t mv_pages(size_t len)
 {
 	return len / MV_PAGE_SIZE;
 }
-
-#ifdef __KSELFTEST_HARNESS_H
-/*
- * The region fixture shared by the tests: each test process opens the
- * device, adds the variant's whole range as a region and optionally
- * attaches itself.  FIXTURE_VARIANT(name) must be
- * "{ const struct mv_target *target; }".
- */
-struct mv_fixture {
-	int fd;
-	bool region_added;
-	bool attached;
-	pid_t pid;
-	__u32 region_id;
-	__u32 nr_slices;
-	struct mv_range range;
-	struct memview_info info;
-};
-
-/* Declares the cxl, pmem and cxl_ram variants of fixture @f. */
-#define MV_TARGET_VARIANTS(f)						\
-	FIXTURE_VARIANT_ADD(f, cxl) { .target = &mv_target_cxl };	\
-	FIXTURE_VARIANT_ADD(f, pmem) { .target = &mv_target_pmem };	\
-	FIXTURE_VARIANT_ADD(f, cxl_ram) { .target = &mv_target_cxl_ram }
-
-/*
- * Body of a FIXTURE_SETUP: SKIP()s when the variant's range is not
- * exported, otherwise ASSERTs that the device opens, that GET_INFO matches
- * what the tests assume, and (if @add) that the region is added and (if
- * @attach) that the test process is attached.
- */
-#define MV_FIXTURE_SETUP(fx, tgt, add, attach) do {			\
-	int __r;							\
-	(fx)->fd = -1;							\
-	(fx)->pid = getpid();						\
-	__r = mv_target_range((tgt), &(fx)->range);			\
-	if (__r == -ENOENT)						\
-		SKIP(return, "%s not set: no %s range in this guest",	\
-		     (tgt)->range_env, (tgt)->name);			\
-	ASSERT_EQ(0, __r) TH_LOG("cannot parse %s", (tgt)->range_env);	\
-	(fx)->fd = mv_open();						\
-	ASSERT_LE(0, (fx)->fd) TH_LOG("open %s: %s", MEMVIEW_DEVICE,	\
-				      strerror(-(fx)->fd));		\
-	ASSERT_EQ(0, mv_get_info((fx)->fd, &(fx)->info));		\
-	ASSERT_EQ(MV_SLICE_SIZE, (fx)->info.out_slice_size);		\
-	ASSERT_EQ(MV_PAGE_SIZE, (fx)->info.out_page_size);		\
-	__r = mv_remove_overlapping((fx)->fd, (fx)->range.start,	\
-				    (fx)->range.size, true);		\
-	ASSERT_LE(0, __r);						\
-	if (add) {							\
-		struct memview_region_add __a;				\
-		__r = mv_region_add((fx)->fd, (fx)->range.start,	\
-				    (fx)->range.size, (fx)->range.kind,	\
-				    (fx)->range.label, &__a);		\
-		ASSERT_EQ(0, __r) TH_LOG("REGION_ADD %#llx+%#llx: %s",	\
-			(unsigned long long)(fx)->range.start,		\
-			(unsigned long long)(fx)->range.size,		\
-			strerror(-__r));				\
-		(fx)->region_added = true;				\
-		(fx)->region_id = __a.out_region_id;			\
-		(fx)->nr_slices = __a.out_nr_slices;			\
-	}								\
-	if (attach) {							\
-		__r = mv_attach((fx)->fd, (fx)->pid, 0);		\
-		ASSERT_EQ(0, __r) TH_LOG("PROC_ATTACH self: %s",	\
-					 strerror(-__r));		\
-		(fx)->attached = true;					\
-	}								\
-} while (0)
-
-/*
- * Body of a FIXTURE_TEARDOWN: detach, remove the region (EVACUATE, so pages
- * a failed test left behind do not block it) and close.  Failures are
- * reported, not ignored.
- */
-#define MV_FIXTURE_TEARDOWN(fx) do {					\
-	int __r;							\
-	if ((fx)->fd < 0)						\
-		break;							\
-	if ((fx)->attached) {						\
-		__r = mv_detach((fx)->fd, (fx)->pid);			\
-		EXPECT_EQ(0, __r) TH_LOG("PROC_DETACH self: %s",	\
-					 strerror(-__r));		\
-	}								\
-	if ((fx)->region_added) {					\
-		__r = mv_region_remove((fx)->fd, (fx)->region_id,	\
-				       MEMVIEW_REGION_REMOVE_EVACUATE,	\
-				       NULL);				\
-		EXPECT_EQ(0, __r) TH_LOG("REGION_REMOVE %u: %s",	\
-					 (fx)->region_id,		\
-					 strerror(-__r));		\
-	}								\
-	close((fx)->fd);						\
-	(fx)->fd = -1;							\
-} while (0)
-
-/*
- * First statement of every TEST_F: the 6.1 harness runs the test body even
- * when FIXTURE_SETUP called SKIP(), so leave at once then.
- */
-#define MV_SETUP_SKIPPED() do {						\
-	if (_metadata->skip)						\
-		return;							\
-} while (0)
-#endif /* __KSELFTEST_HARNESS_H */
 
 #endif /* MEMVIEW_TEST_H */

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memview and fork(): demoted pages are shared copy-on-write like any
+ * anonymous page, each side sees only its own writes, and every slice page
+ * goes back to its slice once the last process mapping it unmaps or exits.
+ *
+ * Children report through their exit status (they must not use the
+ * harness's ASSERTs, which would run the fixture teardown in the child).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "memview_harness.h"
+
+#define FORK_TIMEOUT	180	/* seconds per test: 16 MiB through a slice */
+#define CHILD_WAIT_MS	120000	/* parent/child hand-offs */
+
+/* Pattern A, written by the parent before the fork. */
+#define SEED_A	0xa11ceULL
+/* Pattern C, written by the parent after the child wrote its own. */
+#define SEED_C	0xc0ffeeULL
+
+FIXTURE(fork) {
+	struct mv_fixture f;
+};
+
+FIXTURE_VARIANT(fork) {
+	const struct mv_target *target;
+};
+
+MV_TARGET_VARIANTS(fork);
+
+FIXTURE_SETUP(fork)
+{
+	MV_FIXTURE_SETUP(&self->f, variant->target, true, true);
+}
+
+FIXTURE_TEARDOWN(fork)
+{
+	MV_FIXTURE_TEARDOWN(&self->f);
+}
+
+/* In a child: does [0, len) of @buf hold pattern @p / @seed? */
+static bool child_data_ok(const char *who, const void *buf, size_t len,
+			  enum mv_pattern p, __u64 seed)
+{
+	size_t bad;
+
+	if (!mv_verify(buf, 0, len, p, seed, &bad))
+		return true;
+	mv_log("child: %s: %s data (seed %#llx) wrong at byte %#zx", who,
+	       mv_pattern_name(p), (unsigned long long)seed, bad);
+	return false;
+}
+
+/* Fill @len of fresh anonymous memory with pattern A and demote it. */
+static char *filled_and_demoted(struct __test_metadata *_metadata,
+				struct mv_fixture *fx, size_t len, __u64 *sum)
+{
+	char *buf = mv_map_anon(len, 0, false);
+
+	ASSERT_NE(NULL, buf);
+	*sum = mv_fill(buf, 0, len, MV_PAT_RANDOM, SEED_A);
+	mv_demote_all(_metadata, fx, fx->pid, buf, len);
+	mv_check_residency(_metadata, fx, fx->pid, buf, len, 0, mv_pages(len));
+	return buf;
+}
+
+static void expect_used(struct __test_metadata *_metadata,
+			struct mv_fixture *fx, __u64 want, const char *when)
+{
+	__u64 used = ~0ULL;
+
+	ASSERT_EQ(0, mv_wait_region_used(fx->fd, fx->region_id, want, 2000,
+					 &used));
+	EXPECT_EQ(want, used) TH_LOG("used pages %s", when);
+}
+
+/* Child of cow_after_demote; see the parent for the sequence. */
+static int cow_child(struct mv_chan *c, char *buf, size_t len)
+{
+	__u64 seed_b = getpid();
+	char msg;
+
+	if (!child_data_ok("after fork", buf, len, MV_PAT_RANDOM, SEED_A))
+		return 10;
+	if (mv_chan_send(c->to_parent[1], 'v') ||
+	    mv_chan_recv(c->to_child[0], &msg, CHILD_WAIT_MS) || msg != 'g')
+		return 11;
+	mv_fill(buf, 0, len, MV_PAT_STAMP, seed_b);
+	if (!child_data_ok("own writes", buf, len, MV_PAT_STAMP, seed_b))
+		return 12;
+	if (mv_chan_send(c->to_parent[1], 'w') ||
+	    mv_chan_recv(c->to_child[0], &msg, CHILD_WAIT_MS) || msg != 'c')
+		return 13;
+	/* The parent has promoted and overwritten its copy by now. */
+	if (!child_data_ok("after parent wrote", buf, len, MV_PAT_STAMP,
+			   seed_b))
+		return 14;
+	return 0;
+}
+
+/*
+ * Fork after demote: both sides read the demoted data, each then writes its
+ * own pattern (COW) and sees only its own; the parent promotes after the
+ * child wrote.
+ */
+TEST_F_TIMEOUT(fork, cow_after_demote, FORK_TIMEOUT)
+{
+	size_t len = mv_data_len(16), pages = mv_pages(len);
+	struct mv_fixture *fx = &self->f;
+	struct mv_totals t0;
+	__u64 sum_a, sum_c;
+	struct mv_chan c;
+	int status;
+	char msg, *buf;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_region_totals(fx->fd, fx->region_id, &t0));
+	EXPECT_EQ(0ULL, t0.used_pages);
+	buf = filled_and_demoted(_metadata, fx, len, &sum_a);
+	expect_used(_metadata, fx, t0.used_pages + pages, "after demote");
+
+	ASSERT_EQ(0, mv_chan_open(&c));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		mv_chan_child(&c);
+		_exit(cow_child(&c, buf, len));
+	}
+	mv_chan_parent(&c);
+
+	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, CHILD_WAIT_MS));
+	ASSERT_EQ('v', msg);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_RANDOM, SEED_A, sum_a);
+	/* Shared: the child maps the very same slice pages. */
+	mv_check_residency(_metadata, fx, pid, buf, len, 0, pages);
+
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'g'));
+	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, CHILD_WAIT_MS));
+	ASSERT_EQ('w', msg);
+	/* The child's writes went to its own (DRAM) copies. */
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_RANDOM, SEED_A, sum_a);
+	mv_check_residency(_metadata, fx, pid, buf, len, pages, 0);
+	mv_check_residency(_metadata, fx, fx->pid, buf, len, 0, pages);
+	expect_used(_metadata, fx, t0.used_pages + pages, "after the child's COW");
+
+	/* Promote the parent's copy, check it, overwrite it. */
+	mv_promote_all(_metadata, fx, fx->pid, buf, len, 0, 0);
+	mv_check_residency(_metadata, fx, fx->pid, buf, len, pages, 0);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_RANDOM, SEED_A, sum_a);
+	expect_used(_metadata, fx, t0.used_pages, "after promote");
+	sum_c = mv_fill(buf, 0, len, MV_PAT_INCREMENT, SEED_C);
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'c'));
+
+	status = mv_wait_child(pid, CHILD_WAIT_MS);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d",
+						 WEXITSTATUS(status));
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_INCREMENT, SEED_C, sum_c);
+	mv_unmap_anon(buf, len);
+	mv_chan_close(&c);
+}
+
+/* Child exits first, then the parent unmaps: the pages return to the slices. */
+TEST_F_TIMEOUT(fork, child_exit_then_munmap, FORK_TIMEOUT)
+{
+	size_t len = mv_data_len(16), pages = mv_pages(len);
+	struct mv_fixture *fx = &self->f;
+	struct mv_totals t0;
+	int status;
+	__u64 sum;
+	char *buf;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_region_totals(fx->fd, fx->region_id, &t0));
+	EXPECT_EQ(0ULL, t0.used_pages);
+	buf = filled_and_demoted(_metadata, fx, len, &sum);
+
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(child_data_ok("after fork", buf, len, MV_PAT_RANDOM,
+				    SEED_A) ? 0 : 10);
+	status = mv_wait_child(pid, CHILD_WAIT_MS);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+
+	/* The parent still maps every page. */
+	expect_used(_metadata, fx, t0.used_pages + pages, "after the child exited");
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_RANDOM, SEED_A, sum);
+	mv_unmap_anon(buf, len);
+	expect_used(_metadata, fx, t0.used_pages, "after munmap");
+}
+
+/* Parent unmaps first, the child still reads the data, then exits. */
+TEST_F_TIMEOUT(fork, munmap_then_child_exit, FORK_TIMEOUT)
+{
+	size_t len = mv_data_len(16), pages = mv_pages(len);
+	struct mv_fixture *fx = &self->f;
+	struct mv_totals t0;
+	struct mv_chan c;
+	int status;
+	__u64 sum;
+	char msg, *buf;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_region_totals(fx->fd, fx->region_id, &t0));
+	EXPECT_EQ(0ULL, t0.used_pages);
+	buf = filled_and_demoted(_metadata, fx, len, &sum);
+
+	ASSERT_EQ(0, mv_chan_open(&c));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		mv_chan_child(&c);
+		if (!child_data_ok("after fork", buf, len, MV_PAT_RANDOM,
+				   SEED_A))
+			_exit(10);
+		if (mv_chan_send(c.to_parent[1], 'v') ||
+		    mv_chan_recv(c.to_child[0], &msg, CHILD_WAIT_MS))
+			_exit(11);
+		_exit(child_data_ok("after the parent's munmap", buf, len,
+				    MV_PAT_RANDOM, SEED_A) ? 0 : 12);
+	}
+	mv_chan_parent(&c);
+	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, CHILD_WAIT_MS));
+
+	mv_unmap_anon(buf, len);
+	/* The child still maps every page. */
+	expect_used(_metadata, fx, t0.used_pages + pages, "after the parent's munmap");
+	mv_check_residency(_metadata, fx, pid, buf, len, 0, pages);
+
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'q'));
+	status = mv_wait_child(pid, CHILD_WAIT_MS);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	expect_used(_metadata, fx, t0.used_pages, "after the child exited");
+	mv_chan_close(&c);
+}
+
+/* Child of exit_without_munmap: attach itself, demote, exit on 'q'. */
+static int demote_and_exit_child(struct mv_chan *c, int fd, size_t len)
+{
+	struct memview_migrate m;
+	char msg, *buf;
+	int ret;
+
+	ret = mv_attach(fd, getpid(), 0);
+	if (ret) {
+		mv_log("child: PROC_ATTACH self: %s", strerror(-ret));
+		return 10;
+	}
+	buf = mv_map_anon(len, 0, false);
+	if (!buf)
+		return 11;
+	mv_fill(buf, 0, len, MV_PAT_STAMP, getpid());
+	ret = mv_demote(fd, getpid(), buf, len, &m);
+	if (ret || m.out_moved != mv_pages(len)) {
+		mv_log("child: DEMOTE: %s", ret ? strerror(-ret) : "not all moved");
+		mv_migrate_print("child: DEMOTE", &m);
+		return 12;
+	}
+	if (mv_chan_send(c->to_parent[1], 'd') ||
+	    mv_chan_recv(c->to_child[0], &msg, CHILD_WAIT_MS))
+		return 13;
+	return 0;	/* exit with the pages still mapped and demoted */
+}
+
+/* A process that exits with demoted pages mapped gives them all back. */
+TEST_F_TIMEOUT(fork, exit_without_munmap, FORK_TIMEOUT)
+{
+	size_t len = mv_data_len(16), pages = mv_pages(len);
+	struct mv_fixture *fx = &self->f;
+	struct memview_proc_entry *p;
+	struct mv_totals t0;
+	struct mv_chan c;
+	int status;
+	__u32 n, i;
+	char msg;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_region_totals(fx->fd, fx->region_id, &t0));
+	EXPECT_EQ(0ULL, t0.used_pages);
+	ASSERT_EQ(0, mv_chan_open(&c));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		mv_chan_child(&c);
+		_exit(demote_and_exit_child(&c, fx->fd, len));
+	}
+	mv_chan_parent(&c);
+	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, CHILD_WAIT_MS))
+		TH_LOG("child status %d", mv_wait_child(pid, 1000));
+	expect_used(_metadata, fx, t0.used_pages + pages, "while the child runs");
+
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'q'));
+	status = mv_wait_child(pid, CHILD_WAIT_MS);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	expect_used(_metadata, fx, t0.used_pages, "after waitpid");
+
+	/* The exited child is no longer managed. */
+	ASSERT_EQ(0, mv_proc_list(fx->fd, &p, &n));
+	for (i = 0; i < n; i++)
+		EXPECT_NE(pid, p[i].pid);
+	free(p);
+	mv_chan_close(&c);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memview DEMOTE / PROMOTE / RESIDENCY on the test process itself: data
+ * integrity over tens of MiB with several patterns, partial ranges, every
+ * argument error, untouched pages, mappings memview does not migrate, and
+ * transparent huge pages.
+ *
+ * Each test runs in its own process (the harness forks), which the fixture
+ * attaches to memview after adding the variant's range as a region.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "memview_harness.h"
+
+/* Tests that move 32 MiB through a slice get more than the default 30 s. */
+#define MV_SLOW_TIMEOUT	180
+
+FIXTURE(migrate) {
+	struct mv_fixture f;
+};
+
+FIXTURE_VARIANT(migrate) {
+	const struct mv_target *target;
+};
+
+MV_TARGET_VARIANTS(migrate);
+
+FIXTURE_SETUP(migrate)
+{
+	MV_FIXTURE_SETUP(&self->f, variant->target, true, true);
+}
+
+FIXTURE_TEARDOWN(migrate)
+{
+	MV_FIXTURE_TEARDOWN(&self->f);
+}
+
+/* Our PROC_LIST entry. */
+static void own_proc_entry(struct __test_metadata *_metadata,
+			   struct mv_fixture *fx, struct memview_proc_entry *out)
+{
+	struct memview_proc_entry *p;
+	bool found = false;
+	__u32 n, i;
+
+	ASSERT_EQ(0, mv_proc_list(fx->fd, &p, &n));
+	for (i = 0; i < n; i++) {
+		if (p[i].pid == fx->pid) {
+			*out = p[i];
+			found = true;
+		}
+	}
+	free(p);
+	ASSERT_TRUE(found) TH_LOG("pid %d not in PROC_LIST", fx->pid);
+}
+
+/*
+ * Fill 32 MiB with @p, demote it, check where it is and that it reads back,
+ * overwrite it in the slice, promote it (to node 0 if @node0) and check
+ * again.
+ */
+static void roundtrip(struct __test_metadata *_metadata, struct mv_fixture *fx,
+		      enum mv_pattern p, bool node0)
+{
+	size_t len = mv_data_len(32), pages = mv_pages(len);
+	struct mv_totals t0, t1, t2;
+	struct memview_proc_entry pe0, pe1;
+	struct memview_residency r;
+	struct memview_migrate m;
+	__u64 seed1, seed2, sum1, sum2;
+	__u32 flags = 0;
+	char *buf;
+
+	seed1 = p == MV_PAT_STAMP ? (__u64)fx->pid : 0x5eed0001ULL;
+	seed2 = p == MV_PAT_STAMP ? (__u64)fx->pid ^ 0x5a5a0000ULL : 0x5eed0002ULL;
+	if (node0 && !(fx->info.out_features & MEMVIEW_FEATURE_PROMOTE_NODE))
+		node0 = false;
+	if (node0)
+		flags = MEMVIEW_MIGRATE_NODE;
+
+	buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, buf);
+	sum1 = mv_fill(buf, 0, len, p, seed1);
+	mv_check_residency(_metadata, fx, fx->pid, buf, len, pages, 0);
+	ASSERT_EQ(0, mv_region_totals(fx->fd, fx->region_id, &t0));
+	own_proc_entry(_metadata, fx, &pe0);
+
+	/* DRAM -> slices: all move; a second time: all already there. */
+	mv_demote_all(_metadata, fx, fx->pid, buf, len);
+	ASSERT_EQ(0, mv_demote(fx->fd, fx->pid, buf, len, &m));
+	EXPECT_EQ((__u64)pages, m.out_already) mv_migrate_print("DEMOTE again", &m);
+	EXPECT_EQ(0ULL, m.out_moved);
+
+	mv_check_residency(_metadata, fx, fx->pid, buf, len, 0, pages);
+	/* No room for the per-slice entries: EMSGSIZE, totals still there. */
+	EXPECT_EQ(-EMSGSIZE, mv_residency(fx->fd, fx->pid, buf, len, &r, NULL, 0));
+	EXPECT_EQ((__u64)pages, r.out_slice_pages);
+	EXPECT_LE(1U, r.num_slices);
+
+	ASSERT_EQ(0, mv_region_totals(fx->fd, fx->region_id, &t1));
+	EXPECT_EQ(t0.used_pages + pages, t1.used_pages);
+	EXPECT_EQ(t0.migrations_in + pages, t1.migrations_in);
+	EXPECT_EQ(t0.free_pages - pages, t1.free_pages);
+
+	/* Read back from the slices, then overwrite there. */
+	mv_check_data(_metadata, buf, 0, len, p, seed1, sum1);
+	sum2 = mv_fill(buf, 0, len, p, seed2);
+	mv_check_residency(_metadata, fx, fx->pid, buf, len, 0, pages);
+
+	/* Slices -> DRAM. */
+	mv_promote_all(_metadata, fx, fx->pid, buf, len, flags, 0);
+	ASSERT_EQ(0, mv_promote(fx->fd, fx->pid, buf, len, flags, 0, &m));
+	EXPECT_EQ((__u64)pages, m.out_already) mv_migrate_print("PROMOTE again", &m);
+	EXPECT_EQ(0ULL, m.out_moved);
+	mv_check_residency(_metadata, fx, fx->pid, buf, len, pages, 0);
+
+	ASSERT_EQ(0, mv_region_totals(fx->fd, fx->region_id, &t2));
+	EXPECT_EQ(t0.used_pages, t2.used_pages);
+	EXPECT_EQ(t0.migrations_out + pages, t2.migrations_out);
+	own_proc_entry(_metadata, fx, &pe1);
+	EXPECT_EQ(pe0.pages_demoted + pages, pe1.pages_demoted);
+	EXPECT_EQ(pe0.pages_promoted + pages, pe1.pages_promoted);
+
+	mv_check_data(_metadata, buf, 0, len, p, seed2, sum2);
+	mv_unmap_anon(buf, len);
+}
+
+/* 32 MiB of incrementing words survive demotion and promotion. */
+TEST_F_TIMEOUT(migrate, roundtrip_increment, MV_SLOW_TIMEOUT)
+{
+	MV_SETUP_SKIPPED();
+	roundtrip(_metadata, &self->f, MV_PAT_INCREMENT, false);
+}
+
+/* 32 MiB of seeded PRNG data survive, promoted with MIGRATE_NODE 0. */
+TEST_F_TIMEOUT(migrate, roundtrip_random_node0, MV_SLOW_TIMEOUT)
+{
+	MV_SETUP_SKIPPED();
+	roundtrip(_metadata, &self->f, MV_PAT_RANDOM, true);
+}
+
+/* 32 MiB of per-page pid/index stamps survive demotion and promotion. */
+TEST_F_TIMEOUT(migrate, roundtrip_stamp, MV_SLOW_TIMEOUT)
+{
+	MV_SETUP_SKIPPED();
+	roundtrip(_metadata, &self->f, MV_PAT_STAMP, false);
+}
+
+/* Sub-ranges across a PMD boundary move exactly the pages asked for. */
+TEST_F(migrate, partial_range)
+{
+	size_t len = 4 * MV_MIB, pages = mv_pages(len);
+	size_t a = 2 * MV_MIB - 64 * MV_PAGE_SIZE, alen = 128 * MV_PAGE_SIZE;
+	size_t b = 2 * MV_MIB, blen = MV_MIB;
+	size_t b_new = mv_pages(blen) - 64;	/* b overlaps a by 64 pages */
+	struct memview_residency r;
+	struct memview_migrate m;
+	__u64 sum;
+	char *buf;
+
+	MV_SETUP_SKIPPED();
+	buf = mv_map_anon(len, 2 * MV_MIB, false);
+	ASSERT_NE(NULL, buf);
+	sum = mv_fill(buf, 0, len, MV_PAT_RANDOM, 77);
+
+	mv_demote_all(_metadata, &self->f, self->f.pid, buf + a, alen);
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf, len,
+			   pages - mv_pages(alen), mv_pages(alen));
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf + a, alen,
+			   0, mv_pages(alen));
+	/* The page just before and just after the range stayed. */
+	mv_check_residency(_metadata, &self->f, self->f.pid,
+			   buf + a - MV_PAGE_SIZE, MV_PAGE_SIZE, 1, 0);
+	mv_check_residency(_metadata, &self->f, self->f.pid,
+			   buf + a + alen, MV_PAGE_SIZE, 1, 0);
+
+	ASSERT_EQ(0, mv_demote(self->f.fd, self->f.pid, buf + b, blen, &m));
+	EXPECT_EQ((__u64)b_new, m.out_moved) mv_migrate_print("DEMOTE b", &m);
+	EXPECT_EQ(64ULL, m.out_already) mv_migrate_print("DEMOTE b", &m);
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf, len,
+			   pages - mv_pages(alen) - b_new,
+			   mv_pages(alen) + b_new);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_RANDOM, 77, sum);
+
+	/* The whole address space (addr 0, length 0) holds them too. */
+	EXPECT_EQ(-EMSGSIZE, mv_residency(self->f.fd, self->f.pid, NULL, 0, &r,
+					  NULL, 0));
+	EXPECT_LE((__u64)(mv_pages(alen) + b_new), r.out_slice_pages);
+
+	ASSERT_EQ(0, mv_promote(self->f.fd, self->f.pid, buf, len, 0, 0, &m));
+	EXPECT_EQ((__u64)(mv_pages(alen) + b_new), m.out_moved)
+		mv_migrate_print("PROMOTE", &m);
+	EXPECT_EQ((__u64)(pages - mv_pages(alen) - b_new), m.out_already)
+		mv_migrate_print("PROMOTE", &m);
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf, len, pages, 0);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_RANDOM, 77, sum);
+	mv_unmap_anon(buf, len);
+}
+
+/* An address or length that is not page aligned, or length 0: EINVAL. */
+TEST_F(migrate, bad_alignment)
+{
+	struct memview_migrate m;
+	char *buf;
+
+	MV_SETUP_SKIPPED();
+	buf = mv_map_anon(MV_MIB, 0, false);
+	ASSERT_NE(NULL, buf);
+	mv_touch_pages(buf, MV_MIB);
+	EXPECT_EQ(-EINVAL, mv_demote(self->f.fd, self->f.pid, buf + 1,
+				     MV_PAGE_SIZE, &m));
+	EXPECT_EQ(-EINVAL, mv_demote(self->f.fd, self->f.pid, buf + 2048,
+				     MV_PAGE_SIZE, &m));
+	EXPECT_EQ(-EINVAL, mv_demote(self->f.fd, self->f.pid, buf, 100, &m));
+	EXPECT_EQ(-EINVAL, mv_demote(self->f.fd, self->f.pid, buf,
+				     MV_PAGE_SIZE + 8, &m));
+	EXPECT_EQ(-EINVAL, mv_demote(self->f.fd, self->f.pid, buf, 0, &m));
+	EXPECT_EQ(-EINVAL, mv_promote(self->f.fd, self->f.pid, buf + 1,
+				      MV_PAGE_SIZE, 0, 0, &m));
+	EXPECT_EQ(-EINVAL, mv_promote(self->f.fd, self->f.pid, buf, 0, 0, 0,
+				      &m));
+	/* Nothing moved. */
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf, MV_MIB,
+			   mv_pages(MV_MIB), 0);
+	mv_unmap_anon(buf, MV_MIB);
+}
+
+/* addr + length wrapping: EOVERFLOW; beyond user space: EINVAL. */
+TEST_F(migrate, wrap_and_range)
+{
+	struct memview_migrate m;
+
+	MV_SETUP_SKIPPED();
+	EXPECT_EQ(-EOVERFLOW, mv_demote(self->f.fd, self->f.pid,
+					(void *)(uintptr_t)-MV_PAGE_SIZE,
+					2 * MV_PAGE_SIZE, &m));
+	EXPECT_EQ(-EOVERFLOW, mv_promote(self->f.fd, self->f.pid,
+					 (void *)(uintptr_t)-MV_PAGE_SIZE,
+					 2 * MV_PAGE_SIZE, 0, 0, &m));
+	EXPECT_EQ(-EOVERFLOW, mv_demote(self->f.fd, self->f.pid,
+					(void *)(uintptr_t)MV_MIB,
+					-MV_PAGE_SIZE, &m));
+	EXPECT_EQ(-EINVAL, mv_demote(self->f.fd, self->f.pid,
+				     (void *)(uintptr_t)(1ULL << 62),
+				     MV_PAGE_SIZE, &m));
+}
+
+/* Unknown flags, MIGRATE_NODE on DEMOTE, bad nodes: EINVAL. */
+TEST_F(migrate, bad_flags_and_node)
+{
+	struct memview_migrate m;
+	char *buf;
+
+	MV_SETUP_SKIPPED();
+	buf = mv_map_anon(MV_MIB, 0, false);
+	ASSERT_NE(NULL, buf);
+	mv_touch_pages(buf, MV_MIB);
+
+	ASSERT_EQ(0, mv_demote(self->f.fd, self->f.pid, buf, MV_MIB, &m));
+	m.flags = 1u << 31;
+	EXPECT_EQ(-EINVAL, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_DEMOTE, &m));
+	m.flags = MEMVIEW_MIGRATE_NODE;
+	EXPECT_EQ(-EINVAL, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_DEMOTE, &m));
+	EXPECT_EQ(-EINVAL, mv_promote(self->f.fd, self->f.pid, buf, MV_MIB,
+				      1u << 31, 0, &m));
+	/* node without the flag */
+	EXPECT_EQ(-EINVAL, mv_promote(self->f.fd, self->f.pid, buf, MV_MIB, 0,
+				      1, &m));
+	/* not a node */
+	EXPECT_EQ(-EINVAL, mv_promote(self->f.fd, self->f.pid, buf, MV_MIB,
+				      MEMVIEW_MIGRATE_NODE, -1, &m));
+	EXPECT_EQ(-EINVAL, mv_promote(self->f.fd, self->f.pid, buf, MV_MIB,
+				      MEMVIEW_MIGRATE_NODE, 1 << 20, &m));
+	/* Short struct. */
+	memset(&m, 0, sizeof(m));
+	m.size = 16;
+	m.pid = self->f.pid;
+	EXPECT_EQ(-EINVAL, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_DEMOTE, &m));
+
+	/* The failed calls moved nothing back. */
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf, MV_MIB, 0,
+			   mv_pages(MV_MIB));
+	mv_unmap_anon(buf, MV_MIB);
+}
+
+/* DEMOTE and PROMOTE of a process that is not attached: ENOENT. */
+TEST_F(migrate, pid_not_attached)
+{
+	struct memview_migrate m;
+	struct mv_chan c;
+	char msg;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_chan_open(&c));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char *p = mv_map_anon(MV_MIB, 0, false);
+
+		mv_chan_child(&c);
+		if (p)
+			mv_touch_pages(p, MV_MIB);
+		mv_chan_send(c.to_parent[1], 'r');
+		/* Until the parent is done (or gone). */
+		mv_chan_recv(c.to_child[0], &msg, 60000);
+		_exit(0);
+	}
+	mv_chan_parent(&c);
+	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, 30000));
+	EXPECT_EQ(-ENOENT, mv_demote(self->f.fd, pid, (void *)MV_MIB, MV_MIB,
+				     &m));
+	EXPECT_EQ(-ENOENT, mv_promote(self->f.fd, pid, (void *)MV_MIB, MV_MIB,
+				      0, 0, &m));
+	mv_chan_send(c.to_child[1], 'q');
+	EXPECT_EQ(0, mv_wait_child(pid, 30000));
+	mv_chan_close(&c);
+}
+
+/*
+ * Untouched pages, zero-page pages and a hole in the range are counted in
+ * out_not_present; only the written pages move.
+ */
+TEST_F(migrate, not_present)
+{
+	size_t len = 4 * MV_MIB, pages = mv_pages(len), i, written = 0;
+	size_t hole = 16;	/* pages unmapped at the end */
+	struct memview_migrate m;
+	volatile char *buf;
+	char sink = 0;
+
+	MV_SETUP_SKIPPED();
+	buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < pages - hole; i++) {
+		if (i % 4 == 0) {
+			buf[i * MV_PAGE_SIZE] = (char)(i | 1);
+			written++;
+		} else if (i % 4 == 1) {
+			sink += buf[i * MV_PAGE_SIZE];	/* maps the zero page */
+		}
+	}
+	ASSERT_EQ(0, sink);
+	ASSERT_EQ(0, munmap((char *)buf + (pages - hole) * MV_PAGE_SIZE,
+			    hole * MV_PAGE_SIZE));
+
+	ASSERT_EQ(0, mv_demote(self->f.fd, self->f.pid, (void *)buf, len, &m));
+	EXPECT_EQ((__u64)written, m.out_moved) mv_migrate_print("DEMOTE", &m);
+	EXPECT_EQ((__u64)(pages - written), m.out_not_present)
+		mv_migrate_print("DEMOTE", &m);
+	EXPECT_EQ(0ULL, m.out_already + m.out_busy + m.out_no_space +
+			m.out_unsupported + m.out_thp_split_failed);
+
+	mv_check_residency(_metadata, &self->f, self->f.pid, (void *)buf,
+			   (pages - hole) * MV_PAGE_SIZE, 0, written);
+	for (i = 0; i < pages - hole; i++) {
+		char want = i % 4 == 0 ? (char)(i | 1) : 0;
+
+		ASSERT_EQ(want, buf[i * MV_PAGE_SIZE]) TH_LOG("page %zu", i);
+	}
+
+	ASSERT_EQ(0, mv_promote(self->f.fd, self->f.pid, (void *)buf, len, 0,
+				0, &m));
+	EXPECT_EQ((__u64)written, m.out_moved) mv_migrate_print("PROMOTE", &m);
+	EXPECT_EQ((__u64)(pages - written), m.out_not_present)
+		mv_migrate_print("PROMOTE", &m);
+	munmap((void *)buf, (pages - hole) * MV_PAGE_SIZE);
+}
+
+/* A file in /tmp (or a memfd if /tmp has no O_TMPFILE), @len bytes. */
+static int scratch_file(size_t len)
+{
+	int fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		fd = memfd_create("memview-test", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, len)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Every page of a written @flags mapping of @fd is out_unsupported. */
+static void expect_unsupported(struct __test_metadata *_metadata,
+			       struct mv_fixture *fx, int flags, int fd)
+{
+	size_t len = MV_MIB, pages = mv_pages(len);
+	struct memview_migrate m;
+	__u64 sum;
+	char *buf;
+
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	sum = mv_fill(buf, 0, len, MV_PAT_INCREMENT, 5);
+
+	ASSERT_EQ(0, mv_demote(fx->fd, fx->pid, buf, len, &m));
+	EXPECT_EQ((__u64)pages, m.out_unsupported) mv_migrate_print("DEMOTE", &m);
+	EXPECT_EQ(0ULL, m.out_moved);
+	mv_check_residency(_metadata, fx, fx->pid, buf, len, pages, 0);
+	ASSERT_EQ(0, mv_promote(fx->fd, fx->pid, buf, len, 0, 0, &m));
+	EXPECT_EQ((__u64)pages, m.out_unsupported) mv_migrate_print("PROMOTE", &m);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_INCREMENT, 5, sum);
+	munmap(buf, len);
+}
+
+/* A written MAP_PRIVATE file mapping is not migrated: out_unsupported. */
+TEST_F(migrate, file_private)
+{
+	int fd;
+
+	MV_SETUP_SKIPPED();
+	fd = scratch_file(MV_MIB);
+	ASSERT_LE(0, fd);
+	expect_unsupported(_metadata, &self->f, MAP_PRIVATE, fd);
+	close(fd);
+}
+
+/* A MAP_SHARED file mapping is not migrated: out_unsupported. */
+TEST_F(migrate, file_shared)
+{
+	int fd;
+
+	MV_SETUP_SKIPPED();
+	fd = scratch_file(MV_MIB);
+	ASSERT_LE(0, fd);
+	expect_unsupported(_metadata, &self->f, MAP_SHARED, fd);
+	close(fd);
+}
+
+/* A MAP_SHARED anonymous mapping (shmem) is not migrated: out_unsupported. */
+TEST_F(migrate, shared_anon)
+{
+	MV_SETUP_SKIPPED();
+	expect_unsupported(_metadata, &self->f, MAP_SHARED | MAP_ANONYMOUS, -1);
+}
+
+/* THP-backed memory (MADV_HUGEPAGE, 2 MiB aligned) moves, data intact. */
+TEST_F_TIMEOUT(migrate, thp, MV_SLOW_TIMEOUT)
+{
+	size_t len = 8 * MV_MIB, pages = mv_pages(len);
+	struct memview_migrate m;
+	__u64 sum;
+	long huge_kb;
+	char *buf;
+	FILE *f;
+	char mode[128] = "";
+
+	MV_SETUP_SKIPPED();
+	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (f) {
+		if (!fgets(mode, sizeof(mode), f))
+			mode[0] = 0;
+		fclose(f);
+	}
+	if (!*mode || strstr(mode, "[never]"))
+		SKIP(return, "transparent huge pages are not available");
+
+	buf = mv_map_anon(len, 2 * MV_MIB, true);
+	ASSERT_NE(NULL, buf);
+	sum = mv_fill(buf, 0, len, MV_PAT_STAMP, self->f.pid);
+	huge_kb = mv_anon_huge_kb(buf);
+	if (huge_kb <= 0) {
+		mv_unmap_anon(buf, len);
+		SKIP(return, "no huge page was allocated (AnonHugePages %ld kB)",
+		     huge_kb);
+	}
+	TH_LOG("AnonHugePages %ld kB before DEMOTE", huge_kb);
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf, len, pages, 0);
+
+	ASSERT_EQ(0, mv_demote(self->f.fd, self->f.pid, buf, len, &m));
+	EXPECT_EQ((__u64)pages, m.out_moved) mv_migrate_print("DEMOTE", &m);
+	EXPECT_EQ(0ULL, m.out_thp_split_failed);
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf, len, 0, pages);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_STAMP, self->f.pid, sum);
+
+	mv_promote_all(_metadata, &self->f, self->f.pid, buf, len, 0, 0);
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf, len, pages, 0);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_STAMP, self->f.pid, sum);
+	mv_unmap_anon(buf, len);
+}
+
+TEST_HARNESS_MAIN

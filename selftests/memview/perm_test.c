@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memview process management: PROC_ATTACH / PROC_DETACH / PROC_LIST, their
+ * errnos, and who may manage whom (/dev/memview is 0666; attaching needs the
+ * access move_pages(2) needs; region control needs CAP_SYS_ADMIN).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "memview_harness.h"
+
+FIXTURE(perm) {
+	struct mv_fixture f;
+};
+
+FIXTURE_VARIANT(perm) {
+	const struct mv_target *target;
+};
+
+MV_TARGET_VARIANTS(perm);
+
+FIXTURE_SETUP(perm)
+{
+	MV_FIXTURE_SETUP(&self->f, variant->target, true, false);
+}
+
+FIXTURE_TEARDOWN(perm)
+{
+	MV_FIXTURE_TEARDOWN(&self->f);
+}
+
+/* Report a wrong result in a child and give its exit code. */
+static int child_expect(const char *what, int want, int got, int code)
+{
+	if (want == got)
+		return 0;
+	mv_log("child: %s: got %s (%d), expected %s (%d)", what,
+	       got ? strerror(-got) : "success", got,
+	       want ? strerror(-want) : "success", want);
+	return code;
+}
+
+/*
+ * The unprivileged child of unprivileged_attach: nothing on its root parent
+ * (attached by the parent), everything on itself.
+ */
+static int unprivileged_child(pid_t parent)
+{
+	size_t len = MV_MIB;
+	struct memview_residency r;
+	struct memview_migrate m;
+	int fd, ret, bad;
+	char *buf;
+
+	ret = mv_drop_privileges();
+	if (ret || mv_cap_eff()) {
+		mv_log("child: cannot drop privileges: %s", strerror(-ret));
+		return 10;
+	}
+	fd = mv_open();
+	if (fd < 0) {
+		mv_log("child: open %s as uid %d: %s", MEMVIEW_DEVICE,
+		       MV_NOBODY, strerror(-fd));
+		return 11;
+	}
+	bad = child_expect("PROC_ATTACH root's process", -EPERM,
+			   mv_attach(fd, parent, 0), 12);
+	bad = bad ?: child_expect("PROC_DETACH root's process", -EPERM,
+				  mv_detach(fd, parent), 13);
+	bad = bad ?: child_expect("DEMOTE root's process", -EPERM,
+				  mv_demote(fd, parent, (void *)MV_MIB, len, &m),
+				  14);
+	bad = bad ?: child_expect("PROMOTE root's process", -EPERM,
+				  mv_promote(fd, parent, (void *)MV_MIB, len, 0,
+					     0, &m), 15);
+	bad = bad ?: child_expect("RESIDENCY root's process", -EPERM,
+				  mv_residency(fd, parent, NULL, 0, &r, NULL, 0),
+				  16);
+	if (bad)
+		return bad;
+
+	/* Its own process: allowed. */
+	bad = child_expect("PROC_ATTACH self", 0, mv_attach(fd, getpid(), 0), 20);
+	bad = bad ?: child_expect("PROC_ATTACH self again", -EEXIST,
+				  mv_attach(fd, getpid(), 0), 21);
+	if (bad)
+		return bad;
+	buf = mv_map_anon(len, 0, false);
+	if (!buf)
+		return 22;
+	mv_fill(buf, 0, len, MV_PAT_STAMP, getpid());
+	ret = mv_demote(fd, getpid(), buf, len, &m);
+	if (ret || m.out_moved != mv_pages(len)) {
+		mv_log("child: DEMOTE self: %s", ret ? strerror(-ret) : "");
+		mv_migrate_print("child: DEMOTE self", &m);
+		return 23;
+	}
+	ret = mv_residency(fd, getpid(), buf, len, &r, NULL, 0);
+	if (ret != -EMSGSIZE || r.out_slice_pages != mv_pages(len)) {
+		mv_log("child: RESIDENCY self: %d, %llu slice pages", ret,
+		       (unsigned long long)r.out_slice_pages);
+		return 24;
+	}
+	ret = mv_promote(fd, getpid(), buf, len, 0, 0, &m);
+	if (ret || m.out_moved != mv_pages(len)) {
+		mv_migrate_print("child: PROMOTE self", &m);
+		return 25;
+	}
+	if (mv_verify(buf, 0, len, MV_PAT_STAMP, getpid(), NULL))
+		return 26;
+	bad = child_expect("PROC_DETACH self", 0, mv_detach(fd, getpid()), 27);
+	close(fd);
+	return bad;
+}
+
+/*
+ * An unprivileged process cannot attach (or detach, migrate, inspect) a
+ * root process: EPERM; it can attach and migrate itself.
+ */
+TEST_F(perm, unprivileged_attach)
+{
+	int status;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	/* Attached, so that EPERM cannot be confused with ENOENT. */
+	ASSERT_EQ(0, mv_attach(self->f.fd, self->f.pid, 0));
+	self->f.attached = true;
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(unprivileged_child(getppid()));
+	status = mv_wait_child(pid, 60000);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d",
+						 WEXITSTATUS(status));
+}
+
+/* DEMOTE / PROMOTE of a process that is not attached: ENOENT. */
+TEST_F(perm, demote_not_attached)
+{
+	struct memview_migrate m;
+	char *buf;
+
+	MV_SETUP_SKIPPED();
+	buf = mv_map_anon(MV_MIB, 0, false);
+	ASSERT_NE(NULL, buf);
+	mv_touch_pages(buf, MV_MIB);
+	EXPECT_EQ(-ENOENT, mv_demote(self->f.fd, self->f.pid, buf, MV_MIB, &m));
+	EXPECT_EQ(-ENOENT, mv_promote(self->f.fd, self->f.pid, buf, MV_MIB, 0,
+				      0, &m));
+	mv_unmap_anon(buf, MV_MIB);
+}
+
+/* A pid that does not exist: ESRCH for attach, detach and migration. */
+TEST_F(perm, attach_nonexistent)
+{
+	struct memview_migrate m;
+	int status;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	/* Reaped: the pid is free (reuse within the test is not expected). */
+	ASSERT_EQ(-1, kill(pid, 0));
+	EXPECT_EQ(-ESRCH, mv_attach(self->f.fd, pid, 0));
+	EXPECT_EQ(-ESRCH, mv_detach(self->f.fd, pid));
+	EXPECT_EQ(-ESRCH, mv_demote(self->f.fd, pid, (void *)MV_MIB, MV_MIB,
+				    &m));
+}
+
+/* pid <= 0, a kernel thread, nonzero flags/reserved, short struct: EINVAL. */
+TEST_F(perm, attach_bad_args)
+{
+	struct memview_proc_attach a;
+
+	MV_SETUP_SKIPPED();
+	EXPECT_EQ(-EINVAL, mv_attach(self->f.fd, 0, 0));
+	EXPECT_EQ(-EINVAL, mv_attach(self->f.fd, -1, 0));
+	EXPECT_EQ(-EINVAL, mv_attach(self->f.fd, 2, 0));	/* kthreadd */
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.pid = self->f.pid;
+	a.flags = 1;
+	EXPECT_EQ(-EINVAL, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_ATTACH, &a));
+	a.flags = 0;
+	a.__reserved = 1;
+	EXPECT_EQ(-EINVAL, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_ATTACH, &a));
+	a.__reserved = 0;
+	a.size = 8;
+	EXPECT_EQ(-EINVAL, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_ATTACH, &a));
+	/* None of these attached us. */
+	EXPECT_EQ(-ENOENT, mv_detach(self->f.fd, self->f.pid));
+}
+
+/* PROC_DETACH of a live process that is not attached: ENOENT. */
+TEST_F(perm, detach_not_attached)
+{
+	MV_SETUP_SKIPPED();
+	EXPECT_EQ(-ENOENT, mv_detach(self->f.fd, self->f.pid));
+	EXPECT_EQ(-ENOENT, mv_detach(self->f.fd, getppid()));
+}
+
+/* A second PROC_ATTACH of the same process: EEXIST; detach twice: ENOENT. */
+TEST_F(perm, double_attach)
+{
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_attach(self->f.fd, self->f.pid, 0));
+	EXPECT_EQ(-EEXIST, mv_attach(self->f.fd, self->f.pid, 0));
+	EXPECT_EQ(-EEXIST, mv_attach(self->f.fd, self->f.pid, 64 * MV_MIB));
+	EXPECT_EQ(0, mv_detach(self->f.fd, self->f.pid));
+	EXPECT_EQ(-ENOENT, mv_detach(self->f.fd, self->f.pid));
+}
+
+/* PROC_LIST shows an attached process with its comm and budget. */
+TEST_F(perm, proc_list)
+{
+	struct memview_proc_entry *p, found;
+	struct memview_proc_list l;
+	char comm[32] = "";
+	__u32 n, i, hits = 0;
+	FILE *f;
+
+	MV_SETUP_SKIPPED();
+	f = fopen("/proc/self/comm", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(comm, sizeof(comm), f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+
+	ASSERT_EQ(0, mv_attach(self->f.fd, self->f.pid, 64 * MV_MIB));
+	self->f.attached = true;
+	ASSERT_EQ(0, mv_proc_list(self->f.fd, &p, &n));
+	for (i = 0; i < n; i++) {
+		if (p[i].pid == self->f.pid) {
+			found = p[i];
+			hits++;
+		}
+	}
+	free(p);
+	ASSERT_EQ(1U, hits);
+	EXPECT_STREQ(comm, found.comm);
+	EXPECT_EQ(64 * MV_MIB, found.dram_budget);
+	EXPECT_EQ(0ULL, found.pages_demoted);
+	EXPECT_EQ(0ULL, found.pages_promoted);
+
+	memset(&l, 0, sizeof(l));
+	l.size = sizeof(l);
+	EXPECT_EQ(-EMSGSIZE, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_LIST, &l));
+	EXPECT_EQ(n, l.num_procs);
+	l.flags = 1;
+	EXPECT_EQ(-EINVAL, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_LIST, &l));
+
+	ASSERT_EQ(0, mv_detach(self->f.fd, self->f.pid));
+	self->f.attached = false;
+	ASSERT_EQ(0, mv_proc_list(self->f.fd, &p, &n));
+	for (i = 0; i < n; i++)
+		EXPECT_NE(self->f.pid, p[i].pid);
+	free(p);
+}
+
+TEST_HARNESS_MAIN
