@@ -13,6 +13,8 @@
 #   memview.out=<abs path>      host output directory, shared writable as "out";
 #                               the command is read from <out>/guest-cmd
 #   memview.modules=<abs path>  host path of the guest kernel's lib/modules
+#   memview.cxl=<list>          CXL type-3 devices of the VM ("pmem,ram"),
+#                               passed on as MEMVIEW_CXL_DEVICES
 
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s /bin
@@ -41,13 +43,14 @@ die() {
 	halt_now
 }
 
-REPO='' OUT='' MODULES=''
+REPO='' OUT='' MODULES='' CXL=''
 read -r cmdline </proc/cmdline
 for w in $cmdline; do
 	case $w in
 	memview.repo=*) REPO=${w#*=} ;;
 	memview.out=*) OUT=${w#*=} ;;
 	memview.modules=*) MODULES=${w#*=} ;;
+	memview.cxl=*) CXL=${w#*=} ;;
 	esac
 done
 if [ -z "$REPO" ] || [ -z "$OUT" ] || [ -z "$MODULES" ]; then
@@ -111,6 +114,7 @@ chroot $R /usr/bin/env -i \
 	HOME=/root TERM=dumb LC_ALL=C.UTF-8 SYSTEMD_IGNORE_CHROOT=1 \
 	PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	MEMVIEW_OUT="$OUT" MEMVIEW_KVER="$KVER" MEMVIEW_REPO="$REPO" \
+	MEMVIEW_CXL_DEVICES="$CXL" \
 	/bin/sh -c 'cd "$MEMVIEW_REPO" && exec /bin/sh "$MEMVIEW_OUT/guest-cmd"' \
 	</dev/null >"$R$OUT/guest.log" 2>&1
 rc=$?

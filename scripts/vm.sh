@@ -78,6 +78,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+cxl_devices=pmem
 cxl=(
 	-object "memory-backend-file,id=cxl-mem0,share=on,mem-path=$tmp/cxl-mem0,size=512M"
 	-object "memory-backend-file,id=cxl-lsa0,share=on,mem-path=$tmp/cxl-lsa0,size=1M"
@@ -88,6 +89,7 @@ cxl=(
 case $kver in
 6.1.*) ;;
 *)
+	cxl_devices=pmem,ram
 	cxl+=(
 		-object "memory-backend-file,id=cxl-mem1,share=on,mem-path=$tmp/cxl-mem1,size=512M"
 		-device "cxl-rp,port=1,bus=cxl.1,id=rp1,chassis=0,slot=3"
@@ -101,6 +103,10 @@ append=(
 	# Legacy PMEM inside the RAM above 4 GiB (-m 4G on q35: 4G..6G).
 	'memmap=512M!5G'
 	sysctl.kernel.hung_task_timeout_secs=60
+	# Hot-added memory (a CXL ram region's dax device bound to kmem) stays
+	# offline, so guest-setup.sh can give the range back unclaimed.
+	memhp_default_state=offline
+	"memview.cxl=$cxl_devices"
 	"memview.repo=$MEMVIEW_ROOT" "memview.out=$out"
 	"memview.modules=${kmoddir%/*}"
 )
