@@ -68,10 +68,22 @@ mkdir -p $R
 # The host root does not change while the guest runs: cache it (loose) so
 # that executables and modules are not re-read over 9p on every use.
 mount -t 9p -o "$NINEP,ro,cache=loose" hostroot $R || die "cannot mount the host root"
-mount -t 9p -o "$NINEP" out "$R$OUT" || die "cannot mount the output directory"
+# Writable scratch space over the read-only host root.  The repository, the
+# output directory or the module cache may live below one of these (a CI
+# clone in /root or /tmp): keep a view of the host root to bind them back.
+mkdir -p /host
+mount --bind $R /host
 for d in /tmp /run /var/tmp /root; do
 	mount -t tmpfs -o mode=1777 tmpfs "$R$d" || die "tmpfs on $d"
 done
+for p in "$REPO" "$MODULES"; do
+	if [ ! -d "$R$p" ]; then
+		mkdir -p "$R$p" || die "cannot create $p"
+		mount --bind "/host$p" "$R$p" || die "cannot bind $p"
+	fi
+done
+mkdir -p "$R$OUT"
+mount -t 9p -o "$NINEP" out "$R$OUT" || die "cannot mount the output directory"
 chmod 700 $R/root
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys

@@ -4,7 +4,7 @@
 # Shared helpers for the memview host scripts.  Sourced, never executed.
 
 # Repository root (the directory above scripts/).
-MEMVIEW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MEMVIEW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 
 # Where guest kernel packages are downloaded and unpacked.
 MEMVIEW_CACHE=${MEMVIEW_CACHE:-/var/cache/memview}

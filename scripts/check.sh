@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: install what is missing, build for every guest kernel, run
+# the selftests in one QEMU guest per kernel, and sum up.
+#
+# usage: scripts/check.sh [kver...]        (default: both guest kernels)
+#
+# Each guest runs `scripts/guest-run.sh $MEMVIEW_TEST_CMD` (default
+# selftests/memview/run_tests.sh), whose last line of output must be
+#   memview-selftests: N passed, N failed, N skipped
+# A guest that fails in any other way (timeout, kernel warning/oops, no
+# summary, non-zero exit without a failed test) adds a failed test named
+# after the kernel and the reason.  The last line printed is the total:
+#   N passed, N failed, N skipped
+# Logs: build/check/<kver>/ (guest.log, serial.log, dmesg, env, ...).
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cd "$MEMVIEW_ROOT"
+TEST_CMD=${MEMVIEW_TEST_CMD:-selftests/memview/run_tests.sh}
+SUMMARY_RE='^memview-selftests: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$'
+
+total_pass=0 total_fail=0 total_skip=0
+report=()
+failed_names=()
+
+finish() {
+	local line
+	echo
+	echo "==== memview check summary ===="
+	for line in "${report[@]}"; do
+		echo "$line"
+	done
+	if ((${#failed_names[@]})); then
+		echo "harness failures:"
+		for line in "${failed_names[@]}"; do
+			echo "  FAIL $line"
+		done
+	fi
+	echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+	((total_fail == 0))
+}
+
+# A failed step before any guest ran still ends with the summary line.
+step() {
+	local name=$1
+	shift
+	if ! "$@"; then
+		total_fail=$((total_fail + 1))
+		failed_names+=("$name")
+		report+=("$name: FAILED")
+		finish || true
+		exit 1
+	fi
+}
+
+start=$SECONDS
+step setup-host scripts/setup-host.sh
+step build scripts/build.sh
+if (($#)); then
+	kvers=("$@")
+else
+	mapfile -t kvers < <(memview_kernels)
+fi
+
+for kver in "${kvers[@]}"; do
+	out=$MEMVIEW_ROOT/build/check/$kver
+	rm -rf "$out"
+	mkdir -p "$out"
+	echo "==== $kver: $TEST_CMD ===="
+	t0=$SECONDS
+	vm_rc=0
+	scripts/vm.sh "$kver" "scripts/guest-run.sh $TEST_CMD" "$out" || vm_rc=$?
+	secs=$((SECONDS - t0))
+
+	pass=0 fail=0 skip=0 have_summary=0
+	line=$(grep -E "$SUMMARY_RE" "$out/guest.log" 2>/dev/null | tail -n 1 || true)
+	if [[ $line =~ $SUMMARY_RE ]]; then
+		pass=${BASH_REMATCH[1]} fail=${BASH_REMATCH[2]} skip=${BASH_REMATCH[3]}
+		have_summary=1
+	fi
+
+	# vm.sh lists why a run failed in $out/failures, one reason a line.
+	extra=()
+	infra=''
+	if ((vm_rc != 0)); then
+		while IFS= read -r reason; do
+			case $reason in
+			kernel\ *) extra+=("vm-$kver: $reason") ;;
+			"guest command exited with "*)
+				# Failed tests already explain a failing exit code.
+				if ((!have_summary || fail == 0)); then
+					infra=${infra:+$infra; }$reason
+				fi
+				;;
+			*) infra=${infra:+$infra; }$reason ;;
+			esac
+		done <"$out/failures"
+		if [[ ! -s $out/failures ]]; then
+			infra="vm.sh exited with $vm_rc"
+		fi
+	fi
+	if ((!have_summary)); then
+		infra=${infra:+$infra; }no selftest summary line
+	fi
+	[[ -z $infra ]] || extra+=("vm-$kver: $infra")
+	fail=$((fail + ${#extra[@]}))
+	failed_names+=("${extra[@]}")
+
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	total_skip=$((total_skip + skip))
+	report+=("$kver: $pass passed, $fail failed, $skip skipped (${secs}s, logs in build/check/$kver)")
+done
+
+report+=("total time $((SECONDS - start))s")
+finish
