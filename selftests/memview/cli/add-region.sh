@@ -39,7 +39,7 @@ check_region() {
 
 labels=()
 if [[ -n ${MEMVIEW_CXL_REGION:-} ]]; then
-	read -r start size < <(range_dec "${MEMVIEW_CXL_RANGE:?MEMVIEW_CXL_RANGE is not set}")
+	read -r start size <<<"$(range_dec "${MEMVIEW_CXL_RANGE:?MEMVIEW_CXL_RANGE is not set}")"
 	out=$(memviewctl add-region --cxl "$MEMVIEW_CXL_REGION" --force --json)
 	jqe "$out" ".label == \"$MEMVIEW_CXL_REGION\" and .kind == \"cxl\" and .resource == $start and .size == $size"
 	check_region "$MEMVIEW_CXL_REGION" cxl "$start" "$size" >/dev/null
@@ -47,7 +47,7 @@ if [[ -n ${MEMVIEW_CXL_REGION:-} ]]; then
 fi
 
 if [[ -n ${MEMVIEW_PMEM_RANGE:-} ]]; then
-	read -r start size < <(range_dec "$MEMVIEW_PMEM_RANGE")
+	read -r start size <<<"$(range_dec "$MEMVIEW_PMEM_RANGE")"
 	out=$(memviewctl add-region --range "$MEMVIEW_PMEM_RANGE" --label cli-raw --json)
 	jqe "$out" '.label == "cli-raw" and .kind == "raw"'
 	raw_id=$(check_region cli-raw raw "$start" "$size")
@@ -69,7 +69,7 @@ jqe "$(memviewctl list --json)" '.regions == [] and .slices == []'
 # --pmem on the namespace the harness disabled: nothing to disable, so
 # nothing is enabled again afterwards
 if [[ -n ${MEMVIEW_PMEM_NS:-} ]] && command -v ndctl >/dev/null; then
-	read -r start size < <(range_dec "${MEMVIEW_PMEM_RANGE:?MEMVIEW_PMEM_RANGE is not set}")
+	read -r start size <<<"$(range_dec "${MEMVIEW_PMEM_RANGE:?MEMVIEW_PMEM_RANGE is not set}")"
 	out=$(memviewctl add-region --pmem "$MEMVIEW_PMEM_NS" --json)
 	jqe "$out" ".label == \"$MEMVIEW_PMEM_NS\" and .kind == \"pmem\" and .resource == $start and .size == $size"
 	id=$(check_region "$MEMVIEW_PMEM_NS" pmem "$start" "$size")

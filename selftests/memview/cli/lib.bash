@@ -51,21 +51,23 @@ jqe() {
 		fail "jq '$filter' is false or null on: $json"
 }
 
-# Run "$@", which must fail; its stderr must match every pattern given after
-# "--" (grep -E).  Sets OUT to the combined output.
+# expect_fail COMMAND... -- PATTERN...: COMMAND must fail and its output
+# match every PATTERN (grep -E).  The last "--" splits, so COMMAND may have
+# its own ("run -- cmd").  Sets OUT to the output and LAST_RC to the exit.
 expect_fail() {
-	local args=() pat rc=0
-	while (($#)) && [[ $1 != -- ]]; do
-		args+=("$1")
-		shift
+	local args=("$@") pats=() pat rc=0 i split=-1
+	for ((i = 0; i < ${#args[@]}; i++)); do
+		[[ ${args[i]} != -- ]] || split=$i
 	done
-	(($#)) && shift
+	((split > 0)) || fail "expect_fail: no '--' before the patterns"
+	pats=("${args[@]:split+1}")
+	args=("${args[@]:0:split}")
 	log "expect failure: ${args[*]}"
 	# the binary itself: the logging wrapper's line must not match
 	[[ ${args[0]} != memviewctl ]] || args[0]=$MEMVIEWCTL
 	OUT=$("${args[@]}" 2>&1) || rc=$?
 	((rc != 0)) || fail "'${args[*]}' succeeded; output: $OUT"
-	for pat in "$@"; do
+	for pat in "${pats[@]}"; do
 		grep -qE -- "$pat" <<<"$OUT" ||
 			fail "'${args[*]}' (exit $rc) does not say /$pat/: $OUT"
 	done
@@ -159,10 +161,21 @@ hexaddr() {
 }
 
 cleanup() {
-	local rc=$?
+	local rc=$? pids
 	if [[ -n $WL_PID ]]; then
 		kill -KILL "$WL_PID" 2>/dev/null || true
 		[[ -z $RUN_PID ]] || wait "$RUN_PID" 2>/dev/null || true
+	fi
+	# whatever else a failed test left running in the background
+	pids=$(jobs -p)
+	if [[ -n $pids ]]; then
+		# SIGTERM first: memviewctl run passes it on to its command
+		# shellcheck disable=SC2086 # one pid a word
+		kill -TERM $pids 2>/dev/null || true
+		sleep 0.5
+		# shellcheck disable=SC2086
+		kill -KILL $pids 2>/dev/null || true
+		wait 2>/dev/null || true
 	fi
 	if [[ -e /dev/memview && -x $MEMVIEWCTL ]] &&
 		[[ $("$MEMVIEWCTL" list -R --json 2>/dev/null | jq length 2>/dev/null) != 0 ]]; then

@@ -64,7 +64,8 @@ memviewctl list -v --table >&2
 memviewctl promote "$WL_PID" "$(hexaddr "$cold")" 4K --table | grep -q '^moved 0 pages; not present 0; already 1;' ||
 	fail "promote --table does not print the counters line"
 
+pid=$WL_PID
 stop_workload
 # exited processes are dropped from the list
-jqe "$(memviewctl list -P --json)" "all(.[]; .pid != $WL_PID)"
+jqe "$(memviewctl list -P --json)" "all(.[]; .pid != $pid)"
 memviewctl remove-region "$REGION_ID"

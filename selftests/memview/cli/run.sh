@@ -20,13 +20,21 @@ rc=0; memviewctl run -- sh -c 'exit 7' || rc=$?
 rc=0; memviewctl run -- sh -c 'kill -KILL $$' || rc=$?
 ((rc == 137)) || fail "SIGKILL came back as $rc, want 137"
 
-# a SIGTERM sent to memviewctl reaches the command
-memviewctl run -- sleep 300 &
+# a SIGTERM sent to memviewctl (the binary, not a subshell) reaches the
+# command, and memviewctl exits as the command did
+"$MEMVIEWCTL" run -- sleep 300 &
 rpid=$!
-sleep 1
+for ((i = 0; i < 100; i++)); do
+	spid=$(memviewctl list -P --json | jq '[.[] | select(.comm == "sleep")][0].pid // empty')
+	[[ -z $spid ]] || break
+	sleep 0.1
+done
+[[ -n $spid ]] || fail "memviewctl run -- sleep: sleep is not listed as managed"
 kill -TERM "$rpid"
 rc=0; wait "$rpid" || rc=$?
 ((rc == 143)) || fail "SIGTERM to memviewctl run: exit $rc, want 143"
+! kill -0 "$spid" 2>/dev/null || fail "sleep $spid survived the SIGTERM sent to memviewctl"
+jqe "$(memviewctl list -P --json)" "all(.[]; .pid != $spid)"
 
 # numactl-like binding
 if command -v numactl >/dev/null && numactl -H >/dev/null 2>&1; then
