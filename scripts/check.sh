@@ -93,10 +93,10 @@ for kver in "${kvers[@]}"; do
 			"guest command exited with "*)
 				# Failed tests already explain a failing exit code.
 				if ((!have_summary || fail == 0)); then
-					infra=${infra:+$infra; }$reason
+					infra="${infra:+$infra; }$reason"
 				fi
 				;;
-			*) infra=${infra:+$infra; }$reason ;;
+			*) infra="${infra:+$infra; }$reason" ;;
 			esac
 		done <"$out/failures"
 		if [[ ! -s $out/failures ]]; then
@@ -104,7 +104,7 @@ for kver in "${kvers[@]}"; do
 		fi
 	fi
 	if ((!have_summary)); then
-		infra=${infra:+$infra; }no selftest summary line
+		infra="${infra:+$infra; }no selftest summary line"
 	fi
 	[[ -z $infra ]] || extra+=("vm-$kver: $infra")
 	fail=$((fail + ${#extra[@]}))

@@ -165,13 +165,13 @@ elif [[ $(<"$out/rc") != 0 ]]; then
 	failures+=("guest command exited with $(<"$out/rc")")
 fi
 [[ -s $out/dmesg ]] || failures+=("no dmesg from the guest")
-if grep -q 'memview-init: FATAL' "$out/serial.log" 2>/dev/null; then
-	failures+=("$(grep -m1 'memview-init: FATAL' "$out/serial.log")")
-fi
+fatal=$(tr -d '\r' <"$out/serial.log" 2>/dev/null | grep -m1 'memview-init: FATAL' || true)
+[[ -z $fatal ]] || failures+=("$fatal")
 
 KERNEL_BAD='WARNING:|BUG:|Oops|general protection fault|Call Trace|lockdep|possible circular locking|INFO: task .* blocked for more than|Kernel panic|kernel BUG|UBSAN|KASAN'
-bad=$(cat "$out/dmesg" "$out/serial.log" 2>/dev/null | grep -E "$KERNEL_BAD" |
-	sed -E 's/^\[ *[0-9.]+\] //' | awk '!seen[$0]++' | head -n 40 || true)
+bad=$(cat "$out/dmesg" "$out/serial.log" 2>/dev/null | tr -d '\r' |
+	grep -E "$KERNEL_BAD" | sed -E 's/^\[ *[0-9.]+\] //' | awk '!seen[$0]++' |
+	head -n 40 || true)
 if [[ -n $bad ]]; then
 	failures+=("kernel $(grep -oE -m1 "$KERNEL_BAD" <<<"$bad")")
 fi
