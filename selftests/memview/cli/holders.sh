@@ -66,9 +66,10 @@ ndctl disable-namespace "$ns" >/dev/null
 # a CXL ram region's dax device (the 6.12 guest has one)
 if [[ -n ${MEMVIEW_CXL_RAM_REGION:-} ]] && command -v daxctl >/dev/null; then
 	read -r start size <<<"$(range_dec "${MEMVIEW_CXL_RAM_RANGE:?}")"
-	dax=$(daxctl list -i -D | jq -r --argjson s "$start" --argjson z "$size" \
+	# daxctl list shows no resource: find the device by its region's path
+	dax=$(daxctl list -i -D -R | jq -r --arg r "/$MEMVIEW_CXL_RAM_REGION/" \
 		'[if type == "array" then .[] else . end |
-		  select(.resource? and .resource >= $s and .resource < $s + $z)][0].chardev // empty')
+		  select(.path | contains($r)) | .devices[]?][0].chardev // empty')
 	if [[ -z $dax ]]; then
 		log "no dax device on $MEMVIEW_CXL_RAM_REGION; skipping that part"
 	else
