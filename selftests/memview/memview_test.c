@@ -667,20 +667,34 @@ static int mv_iomem_next(FILE *f, struct mv_iomem *e)
 	return 0;
 }
 
-/* Does [start, start + len) meet a "System RAM" line of /proc/iomem? */
-static bool mv_overlaps_ram(__u64 start, __u64 len)
+/* Does [start, start + len) meet a line of /proc/iomem named @prefix...? */
+static bool mv_overlaps(__u64 start, __u64 len, const char *prefix)
 {
 	FILE *f = fopen("/proc/iomem", "r");
 	struct mv_iomem e;
-	bool ram = false;
+	bool hit = false;
 
 	if (!f)
 		return true;
-	while (!ram && mv_iomem_next(f, &e))
-		ram = !strcmp(e.name, "System RAM") &&
+	while (!hit && mv_iomem_next(f, &e))
+		hit = !strncmp(e.name, prefix, strlen(prefix)) &&
 		      e.start < start + len && e.end >= start;
 	fclose(f);
-	return ram;
+	return hit;
+}
+
+/* RAM, or memory memview may take (CXL window, PMEM, soft-reserved)? */
+static bool mv_overlaps_memory(__u64 start, __u64 len)
+{
+	static const char *const names[] = {
+		"System RAM", "Persistent Memory", "CXL Window", "Soft Reserved",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (mv_overlaps(start, len, names[i]))
+			return true;
+	return false;
 }
 
 int mv_find_system_ram(__u64 len, __u64 *start)
@@ -710,16 +724,15 @@ int mv_find_system_ram(__u64 len, __u64 *start)
  * A range that is not RAM (so the System RAM check does not answer first)
  * and not device memory memview may take (no CXL window, PMEM or
  * soft-reserved range in it).  Preferred: the PCI ECAM window, inserted busy
- * by arch/x86/pci/mmconfig-shared.c ("PCI MMCONFIG", 256 MiB on q35).
- * Fallback: the window of @len around the local APIC (0xfee00000,
- * "Local APIC") if no RAM is in it.
+ * by arch/x86/pci/mmconfig-shared.c ("PCI MMCONFIG" on 6.1, "PCI ECAM" on
+ * 6.12; 256 MiB at 0xb0000000 on q35).  Fallback: the @len-aligned window
+ * around the local APIC or the IO-APIC (just below 4 GiB).
  */
 int mv_find_non_device_range(__u64 len, __u64 *start, char *what,
 			     size_t what_len)
 {
 	FILE *f = fopen("/proc/iomem", "r");
-	__u64 lapic = 0;
-	struct mv_iomem e;
+	struct mv_iomem e, apic = { 0 };
 	int ret = -ENOENT;
 
 	if (!f)
@@ -729,23 +742,25 @@ int mv_find_non_device_range(__u64 len, __u64 *start, char *what,
 
 		if (!e.end)
 			continue;
-		if (!strncmp(e.name, "PCI MMCONFIG", 12) && s + len - 1 <= e.end &&
-		    !mv_overlaps_ram(s, len)) {
+		if ((!strncmp(e.name, "PCI MMCONFIG", 12) ||
+		     !strncmp(e.name, "PCI ECAM", 8)) &&
+		    s + len - 1 <= e.end && !mv_overlaps_memory(s, len)) {
 			*start = s;
 			snprintf(what, what_len, "%s", e.name);
 			ret = 0;
 			break;
 		}
-		if (!strcmp(e.name, "Local APIC"))
-			lapic = e.start;
+		if (!apic.end && (!strcmp(e.name, "Local APIC") ||
+				  !strncmp(e.name, "IOAPIC", 6)))
+			apic = e;
 	}
 	fclose(f);
-	if (ret && lapic) {
-		__u64 s = lapic & ~(len - 1);
+	if (ret && apic.end && !(len & (len - 1))) {
+		__u64 s = apic.start & ~(len - 1);
 
-		if (!(len & (len - 1)) && !mv_overlaps_ram(s, len)) {
+		if (!mv_overlaps_memory(s, len)) {
 			*start = s;
-			snprintf(what, what_len, "window around the Local APIC");
+			snprintf(what, what_len, "window around %s", apic.name);
 			ret = 0;
 		}
 	}
