@@ -127,7 +127,7 @@ static void print_proc_table(const struct proc_view *v, uint32_t nr,
 
 	printf("%7s  %-16s %10s", "PID", "COMM", "BUDGET");
 	if (verbose)
-		printf(" %8s %8s  %-18s %-18s %s", "DEMOTED", "PROMOTED",
+		printf(" %8s %8s  %-20s %-20s %s", "DEMOTED", "PROMOTED",
 		       "DRAM PAGES", "SLICE PAGES", "PER SLICE (id:pages)");
 	putchar('\n');
 	for (i = 0; i < nr; i++) {
@@ -140,7 +140,7 @@ static void print_proc_table(const struct proc_view *v, uint32_t nr,
 			printf(" %8" PRIu64 " %8" PRIu64, (uint64_t)p->pages_demoted,
 			       (uint64_t)p->pages_promoted);
 			if (v[i].has_res) {
-				printf("  %-18s %-18s ",
+				printf("  %-20s %-20s ",
 				       pages_str(v[i].res.out_dram_pages,
 						 page_size, dram, sizeof(dram)),
 				       pages_str(v[i].res.out_slice_pages,
@@ -152,7 +152,7 @@ static void print_proc_table(const struct proc_view *v, uint32_t nr,
 				if (!v[i].nr_rs)
 					printf("-");
 			} else {
-				printf("  %-18s %-18s -", "?", "?");
+				printf("  %-20s %-20s -", "?", "?");
 			}
 		}
 		putchar('\n');

@@ -775,6 +775,7 @@ int cmd_add_region(int argc, char **argv)
 	} else {
 		print_region_table(&entry, 1, info.out_page_size, out.verbose);
 	}
+	fflush(stdout);
 	fprintf(stderr, "added 1 region (%u slices)\n", add.out_nr_slices);
 	ret = 0;
 	goto out;
