@@ -3,7 +3,7 @@
  * memviewctl: the command-line interface of memview.
  *
  * Git-style: "memviewctl <command> [options]", one function per command,
- * each with its own -h/--help.  See Documentation/memviewctl.rst.
+ * each with its own -h/--help.  See README.md beside this file.
  */
 #include <stdlib.h>
 #include <string.h>
