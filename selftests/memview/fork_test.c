@@ -322,4 +322,80 @@ TEST_F_TIMEOUT(fork, exit_without_munmap, FORK_TIMEOUT)
 	mv_chan_close(&c);
 }
 
+/* Child of manage_other_process: fill, publish the address, verify on cue. */
+static int managed_child(struct mv_chan *c, size_t len)
+{
+	__u64 seed = getpid();
+	char msg, *buf;
+	int step;
+
+	buf = mv_map_anon(len, 0, false);
+	if (!buf)
+		return 10;
+	mv_fill(buf, 0, len, MV_PAT_STAMP, seed);
+	if (write(c->to_parent[1], &buf, sizeof(buf)) != sizeof(buf))
+		return 11;
+	/* 'v': verify (after demote, after promote); 'q': quit. */
+	for (step = 0;; step++) {
+		if (mv_chan_recv(c->to_child[0], &msg, CHILD_WAIT_MS))
+			return 12;
+		if (msg == 'q')
+			return 0;
+		if (!child_data_ok("managed", buf, len, MV_PAT_STAMP, seed))
+			return 20 + step;
+		if (mv_chan_send(c->to_parent[1], 'k'))
+			return 13;
+	}
+}
+
+/*
+ * The usual case: a manager attaches another process and demotes and
+ * promotes a range of it; that process's data stays intact throughout.
+ */
+TEST_F_TIMEOUT(fork, manage_other_process, FORK_TIMEOUT)
+{
+	size_t len = mv_data_len(16), pages = mv_pages(len);
+	struct mv_fixture *fx = &self->f;
+	struct memview_migrate m;
+	struct mv_chan c;
+	int status, ret;
+	char msg, *buf;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_chan_open(&c));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		mv_chan_child(&c);
+		_exit(managed_child(&c, len));
+	}
+	mv_chan_parent(&c);
+	ASSERT_EQ((ssize_t)sizeof(buf), read(c.to_parent[0], &buf, sizeof(buf)));
+
+	ret = mv_attach(fx->fd, pid, 0);
+	ASSERT_EQ(0, ret) TH_LOG("PROC_ATTACH child: %s", strerror(-ret));
+	mv_demote_all(_metadata, fx, pid, buf, len);
+	mv_check_residency(_metadata, fx, pid, buf, len, 0, pages);
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'v'));
+	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, CHILD_WAIT_MS));
+
+	mv_promote_all(_metadata, fx, pid, buf, len, 0, 0);
+	mv_check_residency(_metadata, fx, pid, buf, len, pages, 0);
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'v'));
+	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, CHILD_WAIT_MS));
+
+	/* Detached, it cannot be migrated any more. */
+	ASSERT_EQ(0, mv_detach(fx->fd, pid));
+	EXPECT_EQ(-ENOENT, mv_demote(fx->fd, pid, buf, len, &m));
+
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'q'));
+	status = mv_wait_child(pid, CHILD_WAIT_MS);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d",
+						 WEXITSTATUS(status));
+	mv_chan_close(&c);
+}
+
 TEST_HARNESS_MAIN

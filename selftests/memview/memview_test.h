@@ -106,6 +106,13 @@ int mv_demote(int fd, pid_t pid, const void *addr, size_t len,
 	      struct memview_migrate *m);
 int mv_promote(int fd, pid_t pid, const void *addr, size_t len, __u32 flags,
 	       int node, struct memview_migrate *m);
+/* The sum of every out_ field: each page of the range is in exactly one. */
+static inline __u64 mv_migrate_sum(const struct memview_migrate *m)
+{
+	return m->out_moved + m->out_not_present + m->out_already +
+	       m->out_busy + m->out_no_space + m->out_unsupported +
+	       m->out_thp_split_failed;
+}
 /* Log every out_ field of *m, prefixed with @what. */
 void mv_migrate_print(const char *what, const struct memview_migrate *m);
 

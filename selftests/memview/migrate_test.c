@@ -10,12 +10,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "memview_harness.h"
@@ -489,6 +491,172 @@ TEST_F_TIMEOUT(migrate, thp, MV_SLOW_TIMEOUT)
 	mv_check_residency(_metadata, &self->f, self->f.pid, buf, len, pages, 0);
 	mv_check_data(_metadata, buf, 0, len, MV_PAT_STAMP, self->f.pid, sum);
 	mv_unmap_anon(buf, len);
+}
+
+/*
+ * One call over three adjacent VMAs (private anon, shared anon, private
+ * anon): the private pages move, the shared ones are out_unsupported.
+ */
+TEST_F(migrate, mixed_vmas)
+{
+	size_t part = MV_MIB, len = 3 * part, pp = mv_pages(part);
+	struct memview_migrate m;
+	__u64 sum;
+	char *buf, *mid;
+
+	MV_SETUP_SKIPPED();
+	buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, buf);
+	mid = mmap(buf + part, part, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(buf + part, mid);
+	sum = mv_fill(buf, 0, len, MV_PAT_RANDOM, 31);
+
+	ASSERT_EQ(0, mv_demote(self->f.fd, self->f.pid, buf, len, &m));
+	EXPECT_EQ((__u64)(2 * pp), m.out_moved) mv_migrate_print("DEMOTE", &m);
+	EXPECT_EQ((__u64)pp, m.out_unsupported) mv_migrate_print("DEMOTE", &m);
+	EXPECT_EQ((__u64)mv_pages(len), mv_migrate_sum(&m));
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf, part, 0, pp);
+	mv_check_residency(_metadata, &self->f, self->f.pid, mid, part, pp, 0);
+	mv_check_residency(_metadata, &self->f, self->f.pid, mid + part, part,
+			   0, pp);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_RANDOM, 31, sum);
+
+	ASSERT_EQ(0, mv_promote(self->f.fd, self->f.pid, buf, len, 0, 0, &m));
+	EXPECT_EQ((__u64)(2 * pp), m.out_moved) mv_migrate_print("PROMOTE", &m);
+	EXPECT_EQ((__u64)pp, m.out_unsupported) mv_migrate_print("PROMOTE", &m);
+	EXPECT_EQ((__u64)mv_pages(len), mv_migrate_sum(&m));
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf, len,
+			   mv_pages(len), 0);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_RANDOM, 31, sum);
+	munmap(buf, len);
+}
+
+/*
+ * A page with an extra reference (vmsplice()d into a pipe, not yet read)
+ * cannot be migrated: it is out_busy, the others move; once the pipe is
+ * drained it moves too.
+ */
+TEST_F(migrate, referenced_page_busy)
+{
+	size_t pages = 16, len = pages * MV_PAGE_SIZE, off = 3 * MV_PAGE_SIZE;
+	struct memview_migrate m;
+	struct iovec iov;
+	char *buf, page[MV_PAGE_SIZE];
+	int p[2];
+	__u64 sum;
+
+	MV_SETUP_SKIPPED();
+	buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, buf);
+	sum = mv_fill(buf, 0, len, MV_PAT_STAMP, self->f.pid);
+	ASSERT_EQ(0, pipe(p));
+	iov.iov_base = buf + off;
+	iov.iov_len = MV_PAGE_SIZE;
+	ASSERT_EQ((ssize_t)MV_PAGE_SIZE, vmsplice(p[1], &iov, 1, 0));
+
+	ASSERT_EQ(0, mv_demote(self->f.fd, self->f.pid, buf, len, &m));
+	EXPECT_EQ((__u64)(pages - 1), m.out_moved) mv_migrate_print("DEMOTE", &m);
+	EXPECT_EQ(1ULL, m.out_busy) mv_migrate_print("DEMOTE", &m);
+	EXPECT_EQ((__u64)pages, mv_migrate_sum(&m));
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf + off,
+			   MV_PAGE_SIZE, 1, 0);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_STAMP, self->f.pid, sum);
+
+	/* The pipe holds the page as it was. */
+	ASSERT_EQ((ssize_t)MV_PAGE_SIZE, read(p[0], page, sizeof(page)));
+	EXPECT_EQ(0, memcmp(page, buf + off, MV_PAGE_SIZE));
+	close(p[0]);
+	close(p[1]);
+
+	ASSERT_EQ(0, mv_demote(self->f.fd, self->f.pid, buf, len, &m));
+	EXPECT_EQ(1ULL, m.out_moved) mv_migrate_print("DEMOTE again", &m);
+	EXPECT_EQ((__u64)(pages - 1), m.out_already);
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf, len, 0, pages);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_STAMP, self->f.pid, sum);
+	mv_unmap_anon(buf, len);
+}
+
+/* A thread that keeps writing to the pages while they are migrated. */
+struct writer {
+	volatile __u64 *buf;		/* one counter word per page */
+	size_t pages;
+	__u64 *last;			/* last value written to each page */
+	volatile int stop;
+	__u64 rounds;
+};
+
+static void *writer_thread(void *arg)
+{
+	struct writer *w = arg;
+	size_t i;
+
+	while (!w->stop) {
+		w->rounds++;
+		for (i = 0; i < w->pages; i++) {
+			__u64 v = w->rounds << 20 | i;
+
+			w->buf[i * (MV_PAGE_SIZE / 8)] = v;
+			w->last[i] = v;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Demote and promote 4 MiB eight times each while another thread writes
+ * every page: no write is lost, every page ends in one tier.
+ */
+TEST_F_TIMEOUT(migrate, concurrent_writer, MV_SLOW_TIMEOUT)
+{
+	size_t len = 4 * MV_MIB, pages = mv_pages(len), i;
+	struct memview_migrate m;
+	struct writer w = { 0 };
+	__u64 moved_in = 0, moved_out = 0;
+	pthread_t t;
+	int round;
+
+	MV_SETUP_SKIPPED();
+	w.buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, w.buf);
+	w.last = calloc(pages, sizeof(*w.last));
+	ASSERT_NE(NULL, w.last);
+	w.pages = pages;
+	mv_touch_pages((void *)w.buf, len);
+	ASSERT_EQ(0, pthread_create(&t, NULL, writer_thread, &w));
+
+	for (round = 0; round < 8; round++) {
+		ASSERT_EQ(0, mv_demote(self->f.fd, self->f.pid, (void *)w.buf,
+				       len, &m));
+		EXPECT_EQ((__u64)pages, mv_migrate_sum(&m))
+			mv_migrate_print("DEMOTE", &m);
+		moved_in += m.out_moved;
+		ASSERT_EQ(0, mv_promote(self->f.fd, self->f.pid, (void *)w.buf,
+					len, 0, 0, &m));
+		EXPECT_EQ((__u64)pages, mv_migrate_sum(&m))
+			mv_migrate_print("PROMOTE", &m);
+		moved_out += m.out_moved;
+	}
+	w.stop = 1;
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	TH_LOG("%llu writer rounds, %llu pages demoted, %llu promoted",
+	       (unsigned long long)w.rounds, (unsigned long long)moved_in,
+	       (unsigned long long)moved_out);
+	/* Most pages must have moved despite the writer. */
+	EXPECT_LT((__u64)pages, moved_in);
+
+	for (i = 0; i < pages; i++)
+		ASSERT_EQ(w.last[i], w.buf[i * (MV_PAGE_SIZE / 8)])
+			TH_LOG("page %zu lost a write", i);
+	/* Promote whatever the last round left behind; all in DRAM then. */
+	ASSERT_EQ(0, mv_promote(self->f.fd, self->f.pid, (void *)w.buf, len, 0,
+				0, &m));
+	mv_check_residency(_metadata, &self->f, self->f.pid, (void *)w.buf,
+			   len, pages, 0);
+	for (i = 0; i < pages; i++)
+		ASSERT_EQ(w.last[i], w.buf[i * (MV_PAGE_SIZE / 8)]);
+	free(w.last);
+	mv_unmap_anon((void *)w.buf, len);
 }
 
 TEST_HARNESS_MAIN

@@ -272,4 +272,73 @@ TEST_F(perm, proc_list)
 	free(p);
 }
 
+/*
+ * The attachment is to the process, not its address space: it survives
+ * execve() (what "memviewctl run" relies on) and ends when the process
+ * exits.
+ */
+TEST_F(perm, attach_survives_exec)
+{
+	struct memview_proc_entry *p;
+	struct memview_migrate m;
+	struct mv_chan c;
+	char msg, comm[32] = "";
+	__u32 n, i, hits;
+	int status, tries;
+	pid_t pid;
+	FILE *f;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_chan_open(&c));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		mv_chan_child(&c);
+		if (mv_chan_recv(c.to_child[0], &msg, 30000))
+			_exit(10);
+		execlp("sleep", "sleep", "60", (char *)NULL);
+		_exit(11);
+	}
+	mv_chan_parent(&c);
+	ASSERT_EQ(0, mv_attach(self->f.fd, pid, 0));
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'x'));
+	/* Wait for the exec (the pipe's write end closes with O_CLOEXEC). */
+	EXPECT_EQ(-EPIPE, mv_chan_recv(c.to_parent[0], &msg, 30000));
+	for (tries = 0; tries < 100 && strcmp(comm, "sleep"); tries++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		f = fopen(path, "r");
+		ASSERT_NE(NULL, f);
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+		comm[strcspn(comm, "\n")] = 0;
+		usleep(10000);
+	}
+	ASSERT_STREQ("sleep", comm);
+
+	ASSERT_EQ(0, mv_proc_list(self->f.fd, &p, &n));
+	for (i = 0, hits = 0; i < n; i++) {
+		if (p[i].pid != pid)
+			continue;
+		hits++;
+		EXPECT_STREQ("sleep", p[i].comm);
+	}
+	free(p);
+	EXPECT_EQ(1U, hits);
+	/* Still managed: a migration is accepted (nothing is mapped there). */
+	EXPECT_EQ(0, mv_demote(self->f.fd, pid, (void *)MV_MIB, MV_PAGE_SIZE, &m));
+
+	kill(pid, SIGKILL);
+	status = mv_wait_child(pid, 30000);
+	EXPECT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(0, mv_proc_list(self->f.fd, &p, &n));
+	for (i = 0; i < n; i++)
+		EXPECT_NE(pid, p[i].pid);
+	free(p);
+	mv_chan_close(&c);
+}
+
 TEST_HARNESS_MAIN
