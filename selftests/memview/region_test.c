@@ -112,6 +112,16 @@ TEST_F(device, unknown_ioctl)
 				    buf));
 }
 
+/* A struct or array pointer the module cannot use gives EFAULT. */
+TEST_F(device, bad_pointers)
+{
+	EXPECT_EQ(-EFAULT, mv_ioctl(self->fd, MEMVIEW_IOCTL_GET_INFO, NULL));
+	EXPECT_EQ(-EFAULT, mv_ioctl(self->fd, MEMVIEW_IOCTL_REGION_LIST,
+				    (void *)8));
+	EXPECT_EQ(-EFAULT, mv_ioctl(self->fd, MEMVIEW_IOCTL_DEMOTE,
+				    (void *)-4096L));
+}
+
 /* REGION_REMOVE of an id that was never handed out gives ENOENT. */
 TEST_F(device, remove_nonexistent)
 {
@@ -720,6 +730,13 @@ TEST_F(region, region_list_too_small)
 	}
 	EXPECT_EQ((__u32)(1 + two), found);
 	free(all);
+
+	/* An array the module cannot write. */
+	memset(&l, 0, sizeof(l));
+	l.size = sizeof(l);
+	l.num_regions = n;
+	l.regions = 8;
+	EXPECT_EQ(-EFAULT, mv_ioctl(fd, MEMVIEW_IOCTL_REGION_LIST, &l));
 
 	/* Unknown flags and reserved bits. */
 	memset(&l, 0, sizeof(l));

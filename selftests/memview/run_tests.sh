@@ -14,7 +14,8 @@
 # skip, anything else fail).  Exit status: 1 if anything failed, else 0.
 #
 # Environment: MEMVIEW_KVER (default uname -r), the MEMVIEW_*_RANGE variables
-# of the harness, MEMVIEW_TESTS (kselftest binaries to run, default all).
+# of the harness, MEMVIEW_TESTS (kselftest binaries to run, default all),
+# MEMVIEW_CLI=0 (do not run cli/*.sh).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -118,9 +119,11 @@ done
 for t in $tests; do
 	run_ksft "$t"
 done
-for s in "$here"/cli/*.sh; do
-	[ -f "$s" ] && [ -x "$s" ] && run_script "$s"
-done
+if [ "${MEMVIEW_CLI:-1}" != 0 ]; then
+	for s in "$here"/cli/*.sh; do
+		[ -f "$s" ] && [ -x "$s" ] && run_script "$s"
+	done
+fi
 run_script "$here/rmmod_test.sh"
 
 if loaded; then
