@@ -405,9 +405,11 @@ static void enable_again(struct ndctl_ctx *ctx, const struct holder *h, int n)
 	for (i = n - 1; i >= 0; i--) {
 		rc = holder_enable(ctx, h[i].type, h[i].name);
 		if (rc)
-			mv_err(rc, NULL, "cannot enable %s again", h[i].name);
+			mv_err(rc, NULL, "cannot enable %s %s again",
+			       holder_type_str(h[i].type), h[i].name);
 		else
-			mv_info("enabled %s again", h[i].name);
+			fprintf(stderr, "enabled %s %s again\n",
+				holder_type_str(h[i].type), h[i].name);
 	}
 }
 

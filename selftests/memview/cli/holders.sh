@@ -61,6 +61,17 @@ err=$(memviewctl remove-region "$id" 2>&1) || fail "remove-region $id: $err"
 grep -q "enabled namespace $ns again" <<<"$err" || fail "remove-region did not enable $ns: $err"
 [[ $(ns_state) != disabled ]] || fail "$ns is still disabled after remove-region"
 [[ ! -e /run/memview/region-$id.json ]] || fail "the state file of region $id is left"
+
+# the module refuses the range after the namespace was disabled for it (it
+# runs on into System RAM): the namespace is enabled again at once
+if [[ -n ${MEMVIEW_PMEM_RANGE:-} ]]; then
+	read -r start size <<<"$(range_dec "$MEMVIEW_PMEM_RANGE")"
+	bad=$(hexaddr "$start"):$((2 * size))
+	expect_fail memviewctl add-region --range "$bad" --force -- \
+		"disabled namespace $ns" 'cannot add range' "enabled namespace $ns again"
+	[[ $(ns_state) != disabled ]] || fail "$ns was left disabled after the failed add-region"
+	jqe "$(memviewctl list -R --json)" 'length == 0'
+fi
 ndctl disable-namespace "$ns" >/dev/null
 
 # a CXL ram region's dax device (the 6.12 guest has one)
