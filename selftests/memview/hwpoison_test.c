@@ -130,6 +130,17 @@ TEST_F_TIMEOUT(hwpoison, poison_demoted_page, 60)
 	}
 	free(s);
 
+	/* free = total - used - poisoned holds with the poisoned page mapped. */
+	ASSERT_EQ(0, mv_region_totals(fx->fd, fx->region_id, &t1));
+	EXPECT_LE(1ULL, t1.poisoned_pages);
+	EXPECT_EQ(t1.total_pages - t1.used_pages - t1.poisoned_pages,
+		  t1.free_pages)
+		TH_LOG("while mapped: %llu used, %llu poisoned, %llu free of %llu",
+		       (unsigned long long)t1.used_pages,
+		       (unsigned long long)t1.poisoned_pages,
+		       (unsigned long long)t1.free_pages,
+		       (unsigned long long)t1.total_pages);
+
 	/* Every other page reads back, without SIGBUS. */
 	EXPECT_EQ(0, read_back(buf, 0, poff, fx->pid));
 	EXPECT_EQ(0, read_back(buf, poff + MV_PAGE_SIZE,

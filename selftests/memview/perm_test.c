@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "memview_harness.h"
@@ -334,6 +335,150 @@ TEST_F(perm, attach_survives_exec)
 	kill(pid, SIGKILL);
 	status = mv_wait_child(pid, 30000);
 	EXPECT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(0, mv_proc_list(self->f.fd, &p, &n));
+	for (i = 0; i < n; i++)
+		EXPECT_NE(pid, p[i].pid);
+	free(p);
+	mv_chan_close(&c);
+}
+
+/*
+ * Target of same_uid_dumpable: an unprivileged process that becomes
+ * non-dumpable on 'n' and exits on 'q'.
+ */
+static int target_child(struct mv_chan *c)
+{
+	char msg;
+
+	if (mv_drop_privileges())
+		return 10;
+	if (mv_chan_send(c->to_parent[1], 'r'))
+		return 11;
+	for (;;) {
+		if (mv_chan_recv(c->to_child[0], &msg, 60000))
+			return 12;
+		if (msg == 'q')
+			return 0;
+		if (msg == 'n' && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+			return 13;
+		if (mv_chan_send(c->to_parent[1], 'k'))
+			return 14;
+	}
+}
+
+/* Manager of same_uid_dumpable: attach @target as another unprivileged uid. */
+static int manager_child(pid_t target, int want)
+{
+	int fd, ret;
+
+	if (mv_drop_privileges())
+		return 20;
+	fd = mv_open();
+	if (fd < 0)
+		return 21;
+	ret = mv_attach(fd, target, 0);
+	if (ret != want) {
+		mv_log("child: PROC_ATTACH %d: %s, expected %s", target,
+		       ret ? strerror(-ret) : "success",
+		       want ? strerror(-want) : "success");
+		return 22;
+	}
+	if (!ret && mv_detach(fd, target))
+		return 23;
+	return 0;
+}
+
+static int run_manager(struct __test_metadata *_metadata, pid_t target,
+		       int want)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(manager_child(target, want));
+	return mv_wait_child(pid, 30000);
+}
+
+/*
+ * An unprivileged process may attach another process of the same uid and
+ * gid, unless that one is not dumpable (then only CAP_SYS_PTRACE may).
+ */
+TEST_F(perm, same_uid_dumpable)
+{
+	struct mv_chan c;
+	int status;
+	char msg;
+	pid_t target;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_chan_open(&c));
+	fflush(NULL);
+	target = fork();
+	ASSERT_LE(0, target);
+	if (!target) {
+		mv_chan_child(&c);
+		_exit(target_child(&c));
+	}
+	mv_chan_parent(&c);
+	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, 30000));
+
+	EXPECT_EQ(0, run_manager(_metadata, target, 0))
+		TH_LOG("same uid, dumpable: attach must succeed");
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'n'));
+	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, 30000));
+	EXPECT_EQ(0, run_manager(_metadata, target, -EPERM))
+		TH_LOG("same uid, not dumpable: attach must give EPERM");
+	/* root (CAP_SYS_PTRACE) still may */
+	EXPECT_EQ(0, mv_attach(self->f.fd, target, 0));
+	EXPECT_EQ(0, mv_detach(self->f.fd, target));
+
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'q'));
+	status = mv_wait_child(target, 30000);
+	EXPECT_EQ(0, status);
+	mv_chan_close(&c);
+}
+
+/*
+ * A managed process that has exited but is not reaped yet (a zombie) has no
+ * address space: DEMOTE and RESIDENCY give ESRCH; once reaped it is gone
+ * from PROC_LIST.
+ */
+TEST_F(perm, zombie)
+{
+	struct memview_proc_entry *p;
+	struct memview_residency r;
+	struct memview_migrate m;
+	struct mv_chan c;
+	siginfo_t si;
+	__u32 n, i;
+	char msg;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_chan_open(&c));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		mv_chan_child(&c);
+		mv_chan_recv(c.to_child[0], &msg, 30000);
+		_exit(0);
+	}
+	mv_chan_parent(&c);
+	ASSERT_EQ(0, mv_attach(self->f.fd, pid, 0));
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'q'));
+	/* Wait for the exit without reaping. */
+	memset(&si, 0, sizeof(si));
+	ASSERT_EQ(0, waitid(P_PID, pid, &si, WEXITED | WNOWAIT));
+	ASSERT_EQ(pid, si.si_pid);
+
+	EXPECT_EQ(-ESRCH, mv_demote(self->f.fd, pid, (void *)MV_MIB,
+				    MV_PAGE_SIZE, &m));
+	EXPECT_EQ(-ESRCH, mv_residency(self->f.fd, pid, NULL, 0, &r, NULL, 0));
+
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
 	ASSERT_EQ(0, mv_proc_list(self->f.fd, &p, &n));
 	for (i = 0; i < n; i++)
 		EXPECT_NE(pid, p[i].pid);
