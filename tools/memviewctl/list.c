@@ -348,9 +348,10 @@ int cmd_info(int argc, char **argv)
 	};
 	struct mv_output out = { 0 };
 	struct memview_info info;
-	struct json_object *o;
+	struct json_object *o, *feat;
 	char sz[SIZE_STR_LEN];
 	int c, fd, rc;
+	size_t i;
 
 	while ((c = mv_getopt(argc, argv, "h" MV_OUTPUT_SHORTOPTS,
 			      longopts)) != -1) {
@@ -394,9 +395,12 @@ int cmd_info(int argc, char **argv)
 	printf("slices:      %u\n", info.out_nr_slices);
 	printf("slice size:  %s\n", size_str(info.out_slice_size, sz, sizeof(sz)));
 	printf("page size:   %s\n", size_str(info.out_page_size, sz, sizeof(sz)));
-	printf("features:    %s\n",
-	       json_object_to_json_string_ext(json_object_object_get(o, "features"),
-					      JSON_C_TO_STRING_SPACED));
+	printf("features:   ");
+	feat = json_object_object_get(o, "features");
+	for (i = 0; feat && i < json_object_array_length(feat); i++)
+		printf("%s %s", i ? "," : "",
+		       json_object_get_string(json_object_array_get_idx(feat, i)));
+	printf("%s\n", feat && json_object_array_length(feat) ? "" : " none");
 	json_object_put(o);
 	return 0;
 }
