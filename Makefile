@@ -15,6 +15,7 @@ module:
 
 tools:
 	$(MAKE) -C tools/memviewctl
+	$(MAKE) -C tools/workload
 
 tests:
 	$(MAKE) -C selftests/memview
@@ -35,5 +36,6 @@ sparse:
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	$(MAKE) -C tools/memviewctl clean
+	$(MAKE) -C tools/workload clean
 	$(MAKE) -C selftests/memview clean
 	rm -rf build

@@ -134,6 +134,8 @@ static int memview_migrate_pmd(struct memview_migration *m,
 		return 0;
 	}
 
+	/* Each batch goes to the least used healthy slice of the moment. */
+	m->pick.slice = NULL;
 	memset(m->src, 0, n * sizeof(*m->src));
 	memset(m->dst, 0, n * sizeof(*m->dst));
 	ret = migrate_vma_setup(&args);
