@@ -28,4 +28,29 @@
  * alone is enough; taking RCU there too is harmless, so both do.
  */
 
+/*
+ * Test and clear the accessed bit of a PTE or PMD, with the PTE (PMD) lock
+ * held.  The kernel's ptep_test_and_clear_young() is out of line on x86 and
+ * not exported; this is what it does there: an atomic bit operation, which
+ * is safe against the CPU setting the bit concurrently.  The TLB is flushed
+ * once per round by the caller (placer.c).
+ */
+#ifdef CONFIG_X86
+static inline bool memview_ptep_test_and_clear_young(pte_t *ptep)
+{
+	return pte_young(ptep_get(ptep)) &&
+	       test_and_clear_bit(_PAGE_BIT_ACCESSED,
+				  (unsigned long *)&ptep->pte);
+}
+
+static inline bool memview_pmdp_test_and_clear_young(pmd_t *pmdp)
+{
+	return pmd_young(READ_ONCE(*pmdp)) &&
+	       test_and_clear_bit(_PAGE_BIT_ACCESSED,
+				  (unsigned long *)pmdp);
+}
+#else
+#error "memview's access-bit sampler knows x86-64 page tables only"
+#endif
+
 #endif /* _MEMVIEW_COMPAT_H */

@@ -31,7 +31,8 @@ static int memview_get_info(void *arg)
 	cmd->out_api_version = MEMVIEW_API_VERSION;
 	cmd->out_features = MEMVIEW_FEATURE_REGION_EVACUATE |
 			    MEMVIEW_FEATURE_PROMOTE_NODE |
-			    MEMVIEW_FEATURE_RESIDENCY;
+			    MEMVIEW_FEATURE_RESIDENCY |
+			    MEMVIEW_FEATURE_AUTO;
 	cmd->out_slice_size = memview_slice_size;
 	cmd->out_page_size = PAGE_SIZE;
 	down_read(&memview_rwsem);
@@ -56,6 +57,9 @@ MEMVIEW_WRAP(proc_list, struct memview_proc_list)
 MEMVIEW_WRAP(demote, struct memview_migrate)
 MEMVIEW_WRAP(promote, struct memview_migrate)
 MEMVIEW_WRAP(residency, struct memview_residency)
+MEMVIEW_WRAP(set_policy, struct memview_policy)
+MEMVIEW_WRAP(get_policy, struct memview_policy)
+MEMVIEW_WRAP(stats, struct memview_stats)
 
 union memview_ucmd_buffer {
 	struct memview_info info;
@@ -68,6 +72,8 @@ union memview_ucmd_buffer {
 	struct memview_proc_list proc_list;
 	struct memview_migrate migrate;
 	struct memview_residency residency;
+	struct memview_policy policy;
+	struct memview_stats stats;
 };
 
 /**
@@ -115,6 +121,12 @@ static const struct memview_ioctl_op memview_ops[] = {
 		   struct memview_migrate, out_thp_split_failed),
 	MEMVIEW_OP(MEMVIEW_IOCTL_RESIDENCY, memview_do_residency,
 		   struct memview_residency, slices),
+	MEMVIEW_OP(MEMVIEW_IOCTL_SET_POLICY, memview_do_set_policy,
+		   struct memview_policy, __reserved),
+	MEMVIEW_OP(MEMVIEW_IOCTL_GET_POLICY, memview_do_get_policy,
+		   struct memview_policy, __reserved),
+	MEMVIEW_OP(MEMVIEW_IOCTL_STATS, memview_do_stats,
+		   struct memview_stats, out_hot_pages),
 };
 
 static long memview_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -176,9 +188,14 @@ static int __init memview_init(void)
 		       memview_slice_size, section);
 		return -EINVAL;
 	}
-	ret = misc_register(&memview_misc);
+	ret = memview_placer_start();
 	if (ret)
 		return ret;
+	ret = misc_register(&memview_misc);
+	if (ret) {
+		memview_placer_stop();
+		return ret;
+	}
 	memview_debugfs_init();
 	pr_info("loaded, api %d, slice size %lu MiB\n", MEMVIEW_API_VERSION,
 		memview_slice_size >> 20);
@@ -193,6 +210,7 @@ static void __exit memview_exit(void)
 {
 	memview_debugfs_exit();
 	misc_deregister(&memview_misc);
+	memview_placer_stop();
 	memview_procs_exit();
 }
 

@@ -12,6 +12,8 @@
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
+#include <linux/kref.h>
 #include <linux/memview.h>
 
 #include "compat.h"
@@ -145,8 +147,85 @@ void memview_slice_poison(struct memview_slice *s, unsigned long pfn);
 unsigned long memview_slice_used(struct memview_slice *s);
 u32 memview_slice_set_state(struct memview_slice *s, u32 state);
 
+/**
+ * struct memview_stats_counters - what the placer did, per process and total
+ *
+ * One atomic64_t per counter of struct memview_stats; see its kernel-doc.
+ */
+struct memview_stats_counters {
+	atomic64_t rounds;
+	atomic64_t pages_scanned;
+	atomic64_t scan_ns;
+	atomic64_t access_samples;
+	atomic64_t fault_samples;
+	atomic64_t promotions;
+	atomic64_t demotions;
+	atomic64_t pingpongs;
+	atomic64_t skipped_hysteresis;
+	atomic64_t skipped_rate;
+	atomic64_t skipped_busy;
+	atomic64_t skipped_no_space;
+};
+
+#define MEMVIEW_MAX_SAMPLES	1024
+#define MEMVIEW_MAX_CHILDREN	16
+
+/**
+ * struct memview_proc - a managed process
+ * @node: entry in memview_procs (memview_procs_lock)
+ * @ref: the list holds one reference, each user in flight another
+ * @pid: the process's thread-group pid
+ * @flags: MEMVIEW_ATTACH_*
+ * @dram_budget: bytes of DRAM it may keep, 0 = no limit
+ * @demoted: pages memview demoted for it (by ioctl or placer)
+ * @promoted: pages memview promoted for it (by ioctl or placer)
+ * @heat: virtual page number -> packed heat (placer.c); placer thread only
+ * @scan_cursor: where the next scan resumes; placer thread only
+ * @round: rounds that scanned the process; placer thread only
+ * @dram_pages: DRAM pages at the last full scan (read racily by STATS)
+ * @slice_pages: slice pages at the last full scan
+ * @hot_pages: pages accessed in the last full scan
+ * @stats: the placer's counters for this process
+ * @sample_lock: protects @samples, @nr_samples, @children, @nr_children;
+ *	taken in the page-fault path by the perf overflow handler
+ * @samples: faulting addresses not yet seen by the placer
+ * @nr_samples: entries in @samples
+ * @children: forked children seen faulting, to attach (FOLLOW_CHILDREN)
+ * @nr_children: entries in @children
+ * @events: one perf page-fault counter per thread at attach time (new
+ *	threads inherit them); set at attach, released with the entry
+ * @nr_events: entries in @events
+ */
+struct memview_proc {
+	struct list_head node;
+	struct kref ref;
+	struct pid *pid;
+	u32 flags;
+	u64 dram_budget;
+	atomic64_t demoted;
+	atomic64_t promoted;
+
+	struct xarray heat;
+	unsigned long scan_cursor;
+	u32 round;
+	u64 dram_pages;
+	u64 slice_pages;
+	u64 hot_pages;
+	struct memview_stats_counters stats;
+
+	spinlock_t sample_lock;
+	unsigned long samples[MEMVIEW_MAX_SAMPLES];
+	u32 nr_samples;
+	struct pid *children[MEMVIEW_MAX_CHILDREN];
+	u32 nr_children;
+
+	struct perf_event **events;
+	u32 nr_events;
+};
+
 /* proc.c */
-struct memview_proc;
+int memview_procs_get_auto(struct memview_proc ***procsp);
+int memview_proc_attach_pid(struct pid *pid, u32 flags, u64 budget);
 int memview_proc_attach(struct memview_proc_attach *cmd);
 int memview_proc_detach(struct memview_proc_detach *cmd);
 int memview_proc_list(struct memview_proc_list *cmd);
@@ -158,6 +237,33 @@ void memview_proc_put(struct memview_proc *proc);
 void memview_procs_exit(void);
 
 /* migrate.c */
+/**
+ * struct memview_migration - one DEMOTE or PROMOTE call in progress
+ * @cmd: the caller's request; its out_ counters are filled in here
+ * @demote: true for DRAM -> slice, false for slice -> DRAM
+ * @nid: node for promoted pages, NUMA_NO_NODE for the local policy
+ * @pick: slice allocation cursor (demotion)
+ * @src: migrate_vma source array, one PMD
+ * @dst: migrate_vma destination array, one PMD
+ * @kinds: what the page tables held before the migration (walk.c)
+ * @mask: if not NULL, only the pages whose bit is set are migrated
+ * @moved: out: bit set for each page of the last batch that moved
+ */
+struct memview_migration {
+	struct memview_migrate *cmd;
+	bool demote;
+	int nid;
+	struct memview_slice_pick pick;
+	unsigned long src[MEMVIEW_BATCH_PAGES];
+	unsigned long dst[MEMVIEW_BATCH_PAGES];
+	u8 kinds[MEMVIEW_BATCH_PAGES];
+	const unsigned long *mask;
+	DECLARE_BITMAP(moved, MEMVIEW_BATCH_PAGES);
+};
+int memview_migrate_pmd(struct memview_migration *m, struct mm_struct *mm,
+			struct vm_area_struct *vma, unsigned long start,
+			unsigned long end, struct memview_proc *proc);
+bool memview_vma_supported(struct vm_area_struct *vma);
 int memview_demote(struct memview_migrate *cmd);
 int memview_promote(struct memview_migrate *cmd);
 long memview_evacuate_slice(struct memview_slice *s);
@@ -176,6 +282,21 @@ void memview_walk_pmd(struct mm_struct *mm, unsigned long start,
 		      unsigned long end, u8 *kinds,
 		      struct memview_slice **slices);
 int memview_residency(struct memview_residency *cmd);
+
+/* placer.c */
+extern struct memview_stats_counters memview_totals;
+int memview_placer_start(void);
+void memview_placer_stop(void);
+int memview_set_policy(struct memview_policy *cmd);
+int memview_get_policy(struct memview_policy *cmd);
+int memview_stats(struct memview_stats *cmd);
+void memview_proc_heat_destroy(struct memview_proc *p);
+
+/* sample.c */
+void memview_sampler_start(struct memview_proc *p);
+void memview_sampler_stop(struct memview_proc *p);
+u32 memview_sample_period(void);
+extern int memview_fault_sampler;
 
 /* debugfs.c */
 void memview_debugfs_init(void);

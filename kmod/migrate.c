@@ -19,27 +19,8 @@
 
 #include "memview-private.h"
 
-/**
- * struct memview_migration - one DEMOTE or PROMOTE call in progress
- * @cmd: the caller's request; its out_ counters are filled in here
- * @demote: true for DRAM -> slice, false for slice -> DRAM
- * @nid: node for promoted pages, NUMA_NO_NODE for the local policy
- * @pick: slice allocation cursor (demotion)
- * @src: migrate_vma source array, one PMD
- * @dst: migrate_vma destination array, one PMD
- * @kinds: what the page tables held before the migration (walk.c)
- */
-struct memview_migration {
-	struct memview_migrate *cmd;
-	bool demote;
-	int nid;
-	struct memview_slice_pick pick;
-	unsigned long src[MEMVIEW_BATCH_PAGES];
-	unsigned long dst[MEMVIEW_BATCH_PAGES];
-	u8 kinds[MEMVIEW_BATCH_PAGES];
-};
 
-static bool memview_vma_supported(struct vm_area_struct *vma)
+bool memview_vma_supported(struct vm_area_struct *vma)
 {
 	return vma_is_anonymous(vma) && !is_vm_hugetlb_page(vma) &&
 	       !(vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_SHARED));
@@ -99,8 +80,11 @@ static void memview_count_skipped(struct memview_migration *m, u8 kind)
 	}
 }
 
-/* Migrate [start, end): inside one VMA and one PMD.  mmap lock held. */
-static int memview_migrate_pmd(struct memview_migration *m,
+/*
+ * Migrate [start, end): inside one VMA and one PMD (only the pages in
+ * m->mask, if set).  Caller holds the mmap read lock and memview_rwsem.
+ */
+int memview_migrate_pmd(struct memview_migration *m,
 			       struct mm_struct *mm, struct vm_area_struct *vma,
 			       unsigned long start, unsigned long end,
 			       struct memview_proc *proc)
@@ -122,15 +106,20 @@ static int memview_migrate_pmd(struct memview_migration *m,
 	bool any = false;
 	int ret;
 
+	bitmap_zero(m->moved, MEMVIEW_BATCH_PAGES);
 	memview_walk_pmd(mm, start, end, m->kinds, NULL);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (m->mask && !test_bit(i, m->mask))
+			continue;
 		if (m->kinds[i] == want ||
 		    (m->demote && m->kinds[i] == MEMVIEW_PTE_THP))
 			any = true;
+	}
 	/* Nothing to move: don't let migrate_vma_setup() split a THP for it. */
 	if (!any) {
 		for (i = 0; i < n; i++)
-			memview_count_skipped(m, m->kinds[i]);
+			if (!m->mask || test_bit(i, m->mask))
+				memview_count_skipped(m, m->kinds[i]);
 		return 0;
 	}
 
@@ -143,13 +132,17 @@ static int memview_migrate_pmd(struct memview_migration *m,
 		return ret;
 	if (!args.cpages) {
 		for (i = 0; i < n; i++)
-			memview_count_skipped(m, m->kinds[i]);
+			if (!m->mask || test_bit(i, m->mask))
+				memview_count_skipped(m, m->kinds[i]);
 		return 0;
 	}
 
 	for (i = 0; i < n; i++) {
 		struct page *spage, *dpage;
 
+		/* Left without a destination, migrate_vma_pages() restores it. */
+		if (m->mask && !test_bit(i, m->mask))
+			continue;
 		if (!(m->src[i] & MIGRATE_PFN_MIGRATE)) {
 			if (m->src[i])
 				cmd->out_busy++;	/* could not isolate */
@@ -184,6 +177,7 @@ static int memview_migrate_pmd(struct memview_migration *m,
 			continue;
 		}
 		moved++;
+		__set_bit(i, m->moved);
 		page = m->demote ? migrate_pfn_to_page(m->dst[i]) :
 				   migrate_pfn_to_page(m->src[i]);
 		s = memview_pfn_to_slice(page_to_pfn(page));

@@ -22,23 +22,6 @@
 
 #include "memview-private.h"
 
-/**
- * struct memview_proc - a managed process
- * @node: entry in memview_procs (memview_procs_lock)
- * @ref: the list holds one reference, each user in flight another
- * @pid: the process's thread-group pid
- * @dram_budget: bytes of DRAM it may keep, 0 = no limit
- * @demoted: pages memview demoted for it
- * @promoted: pages memview promoted for it
- */
-struct memview_proc {
-	struct list_head node;
-	struct kref ref;
-	struct pid *pid;
-	u64 dram_budget;
-	atomic64_t demoted;
-	atomic64_t promoted;
-};
 
 /* protects memview_procs and memview_nr_procs */
 static DEFINE_MUTEX(memview_procs_lock);
@@ -48,7 +31,13 @@ static unsigned int memview_nr_procs;
 static void memview_proc_release(struct kref *ref)
 {
 	struct memview_proc *p = container_of(ref, struct memview_proc, ref);
+	u32 i;
 
+	/* No sample handler runs on @p after this. */
+	memview_sampler_stop(p);
+	memview_proc_heat_destroy(p);
+	for (i = 0; i < p->nr_children; i++)
+		put_pid(p->children[i]);
 	put_pid(p->pid);
 	kfree(p);
 }
@@ -154,37 +143,30 @@ static struct task_struct *memview_get_task(pid_t nr, struct pid **pidp)
 	return task;
 }
 
-int memview_proc_attach(struct memview_proc_attach *cmd)
+static struct memview_proc *memview_proc_alloc(struct pid *pid, u32 flags,
+					       u64 budget)
 {
-	struct memview_proc *p;
-	struct task_struct *task;
-	struct pid *pid;
-	int ret = 0;
+	struct memview_proc *p = kzalloc(sizeof(*p), GFP_KERNEL);
 
-	if (cmd->flags || cmd->__reserved)
-		return -EINVAL;
-	task = memview_get_task(cmd->pid, &pid);
-	if (IS_ERR(task))
-		return PTR_ERR(task);
-	/* Kernel threads have no memory to manage. */
-	if (task->flags & PF_KTHREAD) {
-		ret = -EINVAL;
-		goto out_task;
-	}
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
-	if (!p) {
-		ret = -ENOMEM;
-		goto out_task;
-	}
+	if (!p)
+		return NULL;
 	kref_init(&p->ref);
-	p->pid = pid;
-	p->dram_budget = cmd->dram_budget;
-	atomic64_set(&p->demoted, 0);
-	atomic64_set(&p->promoted, 0);
+	p->pid = get_pid(pid);
+	p->flags = flags;
+	p->dram_budget = budget;
+	xa_init(&p->heat);
+	spin_lock_init(&p->sample_lock);
+	return p;
+}
+
+/* Put @p on the list unless its pid is there already.  Takes the lock. */
+static int memview_proc_insert(struct memview_proc *p)
+{
+	int ret = 0;
 
 	mutex_lock(&memview_procs_lock);
 	memview_procs_reap();
-	if (memview_proc_find(pid))
+	if (memview_proc_find(p->pid))
 		ret = -EEXIST;
 	else if (memview_nr_procs >= MEMVIEW_MAX_PROCS)
 		ret = -ENOSPC;
@@ -193,15 +175,79 @@ int memview_proc_attach(struct memview_proc_attach *cmd)
 		memview_nr_procs++;
 	}
 	mutex_unlock(&memview_procs_lock);
-	put_task_struct(task);
-	if (ret)
-		memview_proc_put(p);	/* drops the pid reference too */
 	return ret;
+}
 
-out_task:
+/*
+ * Attach @pid with @flags: the caller has checked access.  The fault
+ * sampler starts before the entry is listed, so the placer never sees a
+ * half-made entry.
+ */
+int memview_proc_attach_pid(struct pid *pid, u32 flags, u64 budget)
+{
+	struct memview_proc *p = memview_proc_alloc(pid, flags, budget);
+	int ret;
+
+	if (!p)
+		return -ENOMEM;
+	if (flags & MEMVIEW_ATTACH_AUTO)
+		memview_sampler_start(p);
+	ret = memview_proc_insert(p);
+	if (ret)
+		memview_proc_put(p);
+	return ret;
+}
+
+int memview_proc_attach(struct memview_proc_attach *cmd)
+{
+	struct task_struct *task;
+	struct pid *pid;
+	int ret;
+
+	if (cmd->flags & ~(MEMVIEW_ATTACH_AUTO | MEMVIEW_ATTACH_FOLLOW_CHILDREN) ||
+	    cmd->__reserved)
+		return -EINVAL;
+	if ((cmd->flags & MEMVIEW_ATTACH_FOLLOW_CHILDREN) &&
+	    !(cmd->flags & MEMVIEW_ATTACH_AUTO))
+		return -EINVAL;
+	task = memview_get_task(cmd->pid, &pid);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	/* Kernel threads have no memory to manage. */
+	if (task->flags & PF_KTHREAD)
+		ret = -EINVAL;
+	else
+		ret = memview_proc_attach_pid(pid, cmd->flags, cmd->dram_budget);
 	put_task_struct(task);
 	put_pid(pid);
 	return ret;
+}
+
+/*
+ * The processes the placer tiers: an array of references (put each with
+ * memview_proc_put() and kfree() the array).  Returns how many, or -ENOMEM.
+ */
+int memview_procs_get_auto(struct memview_proc ***procsp)
+{
+	struct memview_proc **procs, *p;
+	int n = 0;
+
+	mutex_lock(&memview_procs_lock);
+	memview_procs_reap();
+	procs = kcalloc(max(memview_nr_procs, 1U), sizeof(*procs), GFP_KERNEL);
+	if (!procs) {
+		mutex_unlock(&memview_procs_lock);
+		return -ENOMEM;
+	}
+	list_for_each_entry(p, &memview_procs, node) {
+		if (!(p->flags & MEMVIEW_ATTACH_AUTO))
+			continue;
+		kref_get(&p->ref);
+		procs[n++] = p;
+	}
+	mutex_unlock(&memview_procs_lock);
+	*procsp = procs;
+	return n;
 }
 
 int memview_proc_detach(struct memview_proc_detach *cmd)
@@ -256,6 +302,7 @@ int memview_proc_list(struct memview_proc_list *cmd)
 		struct task_struct *task;
 
 		e->pid = pid_vnr(p->pid);
+		e->flags = p->flags;
 		task = get_pid_task(p->pid, PIDTYPE_TGID);
 		if (task) {
 			get_task_comm(e->comm, task);

@@ -39,6 +39,9 @@ enum {
 	MEMVIEW_CMD_DEMOTE,
 	MEMVIEW_CMD_PROMOTE,
 	MEMVIEW_CMD_RESIDENCY,
+	MEMVIEW_CMD_SET_POLICY,
+	MEMVIEW_CMD_GET_POLICY,
+	MEMVIEW_CMD_STATS,
 };
 
 /* Bits of memview_info.out_features. */
@@ -46,6 +49,7 @@ enum memview_features {
 	MEMVIEW_FEATURE_REGION_EVACUATE	= 1 << 0, /* REGION_REMOVE_EVACUATE */
 	MEMVIEW_FEATURE_PROMOTE_NODE	= 1 << 1, /* MIGRATE_NODE */
 	MEMVIEW_FEATURE_RESIDENCY	= 1 << 2, /* MEMVIEW_IOCTL_RESIDENCY */
+	MEMVIEW_FEATURE_AUTO		= 1 << 3, /* placer, policy, stats */
 };
 
 /**
@@ -241,10 +245,18 @@ struct memview_slice_list {
 };
 #define MEMVIEW_IOCTL_SLICE_LIST _IO(MEMVIEW_TYPE, MEMVIEW_CMD_SLICE_LIST)
 
+/* memview_proc_attach.flags */
+enum memview_attach_flags {
+	/* the placer tiers the process automatically (budget, heat) */
+	MEMVIEW_ATTACH_AUTO		= 1 << 0,
+	/* fault sampling follows processes it forks (they are attached too) */
+	MEMVIEW_ATTACH_FOLLOW_CHILDREN	= 1 << 1,
+};
+
 /**
  * struct memview_proc_attach - MEMVIEW_IOCTL_PROC_ATTACH: manage a process
  * @size: sizeof(struct memview_proc_attach)
- * @flags: must be 0
+ * @flags: MEMVIEW_ATTACH_*
  * @pid: process id (thread group id) in the caller's pid namespace
  * @__reserved: must be 0
  * @dram_budget: bytes of DRAM the process may keep; 0 = no limit
@@ -276,7 +288,7 @@ struct memview_proc_detach {
 /**
  * struct memview_proc_entry - one process in MEMVIEW_IOCTL_PROC_LIST
  * @pid: process id in the caller's pid namespace (0 if not visible there)
- * @__reserved: 0
+ * @flags: MEMVIEW_ATTACH_* it was attached with
  * @comm: the process's command name, NUL-terminated
  * @dram_budget: bytes, as given to PROC_ATTACH
  * @pages_demoted: pages memview moved from DRAM to slices for it
@@ -284,7 +296,7 @@ struct memview_proc_detach {
  */
 struct memview_proc_entry {
 	__s32 pid;
-	__u32 __reserved;
+	__u32 flags;
 	char comm[16];
 	__aligned_u64 dram_budget;
 	__aligned_u64 pages_demoted;
@@ -396,5 +408,128 @@ struct memview_residency {
 	__aligned_u64 slices;
 };
 #define MEMVIEW_IOCTL_RESIDENCY	_IO(MEMVIEW_TYPE, MEMVIEW_CMD_RESIDENCY)
+
+/* memview_policy.valid: which fields SET_POLICY changes */
+enum memview_policy_fields {
+	MEMVIEW_POLICY_SCAN_INTERVAL	= 1 << 0,
+	MEMVIEW_POLICY_PAGES_PER_ROUND	= 1 << 1,
+	MEMVIEW_POLICY_MAX_SCAN_US	= 1 << 2,
+	MEMVIEW_POLICY_HOT_ROUNDS	= 1 << 3,
+	MEMVIEW_POLICY_COLD_ROUNDS	= 1 << 4,
+	MEMVIEW_POLICY_HYSTERESIS	= 1 << 5,
+	MEMVIEW_POLICY_PINGPONG_ROUNDS	= 1 << 6,
+	MEMVIEW_POLICY_PROMOTE_RATE	= 1 << 7,
+	MEMVIEW_POLICY_DEMOTE_RATE	= 1 << 8,
+	MEMVIEW_POLICY_SAMPLE_PERIOD	= 1 << 9,
+	MEMVIEW_POLICY_SAMPLERS		= 1 << 10,
+	MEMVIEW_POLICY_ALL		= (1 << 11) - 1,
+};
+
+/* memview_policy.samplers */
+enum memview_samplers {
+	MEMVIEW_SAMPLE_ACCESS_BIT	= 1 << 0, /* page-table accessed bits */
+	MEMVIEW_SAMPLE_FAULTS		= 1 << 1, /* page-fault perf samples */
+};
+
+/* memview_policy.out_fault_sampler */
+enum memview_fault_sampler {
+	MEMVIEW_FAULT_SAMPLER_NONE	= 0,
+	MEMVIEW_FAULT_SAMPLER_SW	= 1, /* PERF_COUNT_SW_PAGE_FAULTS */
+};
+
+/**
+ * struct memview_policy - MEMVIEW_IOCTL_SET_POLICY and MEMVIEW_IOCTL_GET_POLICY
+ * @size: sizeof(struct memview_policy)
+ * @flags: must be 0
+ * @valid: SET: MEMVIEW_POLICY_* bits of the fields to change (others are
+ *	ignored); GET: written as MEMVIEW_POLICY_ALL
+ * @scan_interval_ms: period of a round, 10..60000
+ * @pages_per_round: page-table entries examined per round over all managed
+ *	processes, 512..16777216; the scan resumes where it stopped
+ * @max_scan_us: time one round may scan, 100..10000000
+ * @hot_rounds: a slice page accessed in this many consecutive scans is
+ *	promoted, 1..64
+ * @cold_rounds: a DRAM page not accessed in this many consecutive scans is
+ *	demoted, 1..64
+ * @hysteresis_rounds: a page the placer moved is not moved back within
+ *	this many rounds, 0..1000
+ * @pingpong_rounds: a page demoted and promoted again (or the reverse)
+ *	within this many rounds counts as a ping-pong, 1..1000
+ * @promote_rate_mbps: MiB per second the placer may promote, 0 = no limit
+ * @demote_rate_mbps: MiB per second the placer may demote, 0 = no limit
+ * @sample_period: page faults per fault sample, 1..1000000
+ * @samplers: MEMVIEW_SAMPLE_* signals in use
+ * @out_fault_sampler: enum memview_fault_sampler in use on this host
+ * @__reserved: must be 0
+ */
+struct memview_policy {
+	__u32 size;
+	__u32 flags;
+	__u32 valid;
+	__u32 scan_interval_ms;
+	__u32 pages_per_round;
+	__u32 max_scan_us;
+	__u32 hot_rounds;
+	__u32 cold_rounds;
+	__u32 hysteresis_rounds;
+	__u32 pingpong_rounds;
+	__u32 promote_rate_mbps;
+	__u32 demote_rate_mbps;
+	__u32 sample_period;
+	__u32 samplers;
+	__u32 out_fault_sampler;
+	__u32 __reserved;
+};
+#define MEMVIEW_IOCTL_SET_POLICY _IO(MEMVIEW_TYPE, MEMVIEW_CMD_SET_POLICY)
+#define MEMVIEW_IOCTL_GET_POLICY _IO(MEMVIEW_TYPE, MEMVIEW_CMD_GET_POLICY)
+
+/**
+ * struct memview_stats - MEMVIEW_IOCTL_STATS: placer statistics
+ * @size: sizeof(struct memview_stats)
+ * @flags: must be 0
+ * @pid: a managed process the caller may inspect, or 0 for the totals over
+ *	all processes since the module was loaded
+ * @__reserved: must be 0
+ * @out_rounds: rounds the placer has run (pid 0), or rounds that scanned
+ *	the process
+ * @out_pages_scanned: page-table entries examined
+ * @out_scan_ns: time spent scanning, nanoseconds
+ * @out_access_samples: accessed bits found set (and cleared)
+ * @out_fault_samples: page-fault samples taken
+ * @out_promotions: pages the placer promoted
+ * @out_demotions: pages the placer demoted
+ * @out_pingpongs: pages moved back within pingpong_rounds of a move
+ * @out_skipped_hysteresis: moves not made: the page moved too recently
+ * @out_skipped_rate: moves not made: the rate limit was reached
+ * @out_skipped_busy: moves the kernel refused (pinned, locked, raced)
+ * @out_skipped_no_space: moves not made: no free page in the target tier
+ * @out_dram_pages: pages in DRAM at the last scan (per process; 0 for pid 0)
+ * @out_slice_pages: pages in slices at the last scan (per process)
+ * @out_dram_budget_pages: the budget in pages, 0 = none (per process)
+ * @out_hot_pages: pages seen accessed in the last scan (per process)
+ */
+struct memview_stats {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 __reserved;
+	__aligned_u64 out_rounds;
+	__aligned_u64 out_pages_scanned;
+	__aligned_u64 out_scan_ns;
+	__aligned_u64 out_access_samples;
+	__aligned_u64 out_fault_samples;
+	__aligned_u64 out_promotions;
+	__aligned_u64 out_demotions;
+	__aligned_u64 out_pingpongs;
+	__aligned_u64 out_skipped_hysteresis;
+	__aligned_u64 out_skipped_rate;
+	__aligned_u64 out_skipped_busy;
+	__aligned_u64 out_skipped_no_space;
+	__aligned_u64 out_dram_pages;
+	__aligned_u64 out_slice_pages;
+	__aligned_u64 out_dram_budget_pages;
+	__aligned_u64 out_hot_pages;
+};
+#define MEMVIEW_IOCTL_STATS	_IO(MEMVIEW_TYPE, MEMVIEW_CMD_STATS)
 
 #endif /* _UAPI_LINUX_MEMVIEW_H */

@@ -1,0 +1,757 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The placer: a kernel thread that, every scan interval, scans the page
+ * tables of the automatically tiered processes, keeps a heat estimate per
+ * page, and moves cold pages to the slices and hot pages back to DRAM,
+ * within each process's DRAM budget, a rate limit and hysteresis.
+ * Documentation/tiering.rst describes the algorithm and every knob.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kthread.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/sort.h>
+#include <linux/xarray.h>
+#include <asm/tlbflush.h>
+
+#include "memview-private.h"
+
+/* protects memview_policy; the placer reads a copy at the start of a round */
+static DEFINE_MUTEX(memview_policy_lock);
+static struct memview_policy memview_policy = {
+	.scan_interval_ms	= 200,
+	.pages_per_round	= 262144,
+	.max_scan_us		= 50000,
+	.hot_rounds		= 2,
+	.cold_rounds		= 3,
+	.hysteresis_rounds	= 8,
+	.pingpong_rounds	= 16,
+	.promote_rate_mbps	= 256,
+	.demote_rate_mbps	= 256,
+	.sample_period		= 1,
+	.samplers		= MEMVIEW_SAMPLE_ACCESS_BIT | MEMVIEW_SAMPLE_FAULTS,
+};
+
+struct memview_stats_counters memview_totals;
+static struct task_struct *memview_placer_task;
+static atomic64_t memview_rounds;
+
+/*
+ * Packed heat of one page, an xarray value entry (62 bits):
+ *   0..7    young: consecutive scans that found the page accessed
+ *   8..15   idle: consecutive scans that found it not accessed
+ *   16..23  heat: decayed score, +64 per access, x3/4 per scan
+ *   24      sampled: a fault sample hit it since the last scan
+ *   25..26  dir: last move by the placer, 0 none, 1 down, 2 up
+ *   27..58  moved: the process's round of that move
+ */
+#define H_YOUNG(e)	((e) & 0xff)
+#define H_IDLE(e)	(((e) >> 8) & 0xff)
+#define H_HEAT(e)	(((e) >> 16) & 0xff)
+#define H_SAMPLED	(1UL << 24)
+#define H_DIR(e)	(((e) >> 25) & 3)
+#define H_MOVED(e)	(((e) >> 27) & 0xffffffffUL)
+#define H_MAKE(young, idle, heat, dir, moved)				\
+	((unsigned long)(young) | (unsigned long)(idle) << 8 |		\
+	 (unsigned long)(heat) << 16 | (unsigned long)(dir) << 25 |	\
+	 (unsigned long)(moved) << 27)
+#define DIR_DOWN	1
+#define DIR_UP		2
+
+u32 memview_sample_period(void)
+{
+	return READ_ONCE(memview_policy.sample_period);
+}
+
+void memview_proc_heat_destroy(struct memview_proc *p)
+{
+	xa_destroy(&p->heat);
+}
+
+/* A page the scan found, for the placement decisions. */
+struct memview_cand {
+	unsigned long addr;
+	unsigned long entry;
+};
+
+/**
+ * struct memview_scan - one round's work on one process
+ * @p: the process
+ * @mm: its mm (a user reference)
+ * @pol: the policy of this round
+ * @budget: entries left to examine this round
+ * @deadline: ktime after which the scan stops
+ * @complete: the scan reached the end of the address space
+ * @dram: DRAM pages seen
+ * @slice: slice pages seen
+ * @hot: pages seen accessed
+ * @cold: DRAM pages, candidates for demotion (coldest first once sorted)
+ * @nr_cold: entries in @cold
+ * @hotc: slice pages accessed in hot_rounds consecutive scans
+ * @nr_hot: entries in @hotc
+ * @max_cand: room in @cold and in @hotc
+ * @young: per page of the current PMD, accessed bit found set
+ * @kinds: per page of the current PMD, what it is (walk.c)
+ */
+struct memview_scan {
+	struct memview_proc *p;
+	struct mm_struct *mm;
+	struct memview_policy pol;
+	long budget;
+	ktime_t deadline;
+	bool complete;
+	u64 dram, slice, hot;
+	struct memview_cand *cold;
+	u32 nr_cold;
+	struct memview_cand *hotc;
+	u32 nr_hot;
+	u32 max_cand;
+	bool young[MEMVIEW_BATCH_PAGES];
+	u8 kinds[MEMVIEW_BATCH_PAGES];
+};
+
+static void memview_stat_add(struct memview_proc *p, size_t off, u64 n)
+{
+	atomic64_add(n, (atomic64_t *)((char *)&p->stats + off));
+	atomic64_add(n, (atomic64_t *)((char *)&memview_totals + off));
+}
+#define STAT_ADD(p, field, n) \
+	memview_stat_add(p, offsetof(struct memview_stats_counters, field), n)
+
+/* Fold the fault samples taken since the last round into the heat map. */
+static void memview_drain_samples(struct memview_proc *p)
+{
+	unsigned long *addrs, e;
+	u32 n, i;
+
+	addrs = kmalloc_array(MEMVIEW_MAX_SAMPLES, sizeof(*addrs), GFP_KERNEL);
+	if (!addrs)
+		return;
+	spin_lock_irq(&p->sample_lock);
+	n = p->nr_samples;
+	memcpy(addrs, p->samples, n * sizeof(*addrs));
+	p->nr_samples = 0;
+	spin_unlock_irq(&p->sample_lock);
+
+	for (i = 0; i < n; i++) {
+		unsigned long vpn = addrs[i] >> PAGE_SHIFT;
+		void *old = xa_load(&p->heat, vpn);
+
+		e = old ? xa_to_value(old) : 0;
+		xa_store(&p->heat, vpn, xa_mk_value(e | H_SAMPLED), GFP_KERNEL);
+	}
+	STAT_ADD(p, fault_samples, n);
+	kfree(addrs);
+}
+
+/* Attach the children the fault sampler saw (FOLLOW_CHILDREN). */
+static void memview_adopt_children(struct memview_proc *p)
+{
+	struct pid *kids[MEMVIEW_MAX_CHILDREN];
+	u32 n, i;
+
+	spin_lock_irq(&p->sample_lock);
+	n = p->nr_children;
+	memcpy(kids, p->children, n * sizeof(*kids));
+	p->nr_children = 0;
+	spin_unlock_irq(&p->sample_lock);
+	for (i = 0; i < n; i++) {
+		if (pid_has_task(kids[i], PIDTYPE_TGID))
+			memview_proc_attach_pid(kids[i], p->flags,
+						p->dram_budget);
+		put_pid(kids[i]);
+	}
+}
+
+static void memview_add_cand(struct memview_cand *arr, u32 *nr, u32 max,
+			     unsigned long addr, unsigned long e)
+{
+	if (*nr < max) {
+		arr[*nr].addr = addr;
+		arr[*nr].entry = e;
+		(*nr)++;
+	}
+}
+
+/* Update the heat of the pages of one PMD after the accessed bits were read. */
+static void memview_scan_update(struct memview_scan *sc, unsigned long start,
+				unsigned long n)
+{
+	struct memview_proc *p = sc->p;
+	unsigned long i, e, young, idle, heat;
+
+	for (i = 0; i < n; i++) {
+		unsigned long addr = start + (i << PAGE_SHIFT);
+		unsigned long vpn = addr >> PAGE_SHIFT;
+		u8 kind = sc->kinds[i];
+		bool accessed;
+		void *old;
+
+		if (kind != MEMVIEW_PTE_DRAM && kind != MEMVIEW_PTE_THP &&
+		    kind != MEMVIEW_PTE_SLICE) {
+			if (kind == MEMVIEW_PTE_NONE && xa_load(&p->heat, vpn))
+				xa_erase(&p->heat, vpn);
+			continue;
+		}
+		old = xa_load(&p->heat, vpn);
+		e = old ? xa_to_value(old) : 0;
+		accessed = sc->young[i] || (e & H_SAMPLED);
+		young = H_YOUNG(e);
+		idle = H_IDLE(e);
+		heat = H_HEAT(e);
+		heat -= heat / 4;
+		if (accessed) {
+			young = min(young + 1, 255UL);
+			idle = 0;
+			heat = min(heat + 64, 255UL);
+			sc->hot++;
+		} else {
+			young = 0;
+			idle = min(idle + 1, 255UL);
+		}
+		e = H_MAKE(young, idle, heat, H_DIR(e), H_MOVED(e));
+		xa_store(&p->heat, vpn, xa_mk_value(e), GFP_KERNEL);
+
+		if (kind == MEMVIEW_PTE_SLICE) {
+			sc->slice++;
+			if (young >= sc->pol.hot_rounds)
+				memview_add_cand(sc->hotc, &sc->nr_hot,
+						 sc->max_cand, addr, e);
+		} else {
+			/* Every DRAM page: the budget may need more than the cold. */
+			sc->dram++;
+			memview_add_cand(sc->cold, &sc->nr_cold, sc->max_cand,
+					 addr, e);
+		}
+	}
+}
+
+/*
+ * Read and clear the accessed bits of [start, end), one PMD of one VMA, with
+ * the page-table lock held, after the lockless checks walk.c makes.
+ */
+static void memview_scan_pmd(struct memview_scan *sc,
+			     struct vm_area_struct *vma, unsigned long start,
+			     unsigned long end)
+{
+	unsigned long n = (end - start) >> PAGE_SHIFT, i;
+	struct mm_struct *mm = sc->mm;
+	pmd_t *pmdp, pmd;
+	spinlock_t *ptl;
+	pte_t *ptep;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+
+	memset(sc->young, 0, n);
+	memview_walk_pmd(mm, start, end, sc->kinds, NULL);
+	sc->budget -= n;
+	STAT_ADD(sc->p, pages_scanned, n);
+
+	pgd = pgd_offset(mm, start);
+	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
+		goto update;
+	p4d = p4d_offset(pgd, start);
+	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
+		goto update;
+	pud = pud_offset(p4d, start);
+	if (pud_none(READ_ONCE(*pud)) || pud_trans_huge(READ_ONCE(*pud)) ||
+	    pud_bad(READ_ONCE(*pud)))
+		goto update;
+	pmdp = pmd_offset(pud, start);
+	pmd = memview_pmdp_get_lockless(pmdp);
+	if (pmd_none(pmd) || !pmd_present(pmd))
+		goto update;
+	if (pmd_trans_huge(pmd)) {
+		bool young = false;
+
+		ptl = pmd_lock(mm, pmdp);
+		if (pmd_same(READ_ONCE(*pmdp), pmd))
+			young = memview_pmdp_test_and_clear_young(pmdp);
+		spin_unlock(ptl);
+		memset(sc->young, young, n);
+		goto update;
+	}
+	if (pmd_bad(pmd))
+		goto update;
+
+	rcu_read_lock();
+	ptep = pte_offset_kernel(&pmd, start);
+	ptl = pte_lockptr(mm, &pmd);
+	spin_lock(ptl);
+	/* The table may have been freed or replaced since the lockless read. */
+	if (pmd_same(memview_pmdp_get_lockless(pmdp), pmd)) {
+		for (i = 0; i < n; i++)
+			if (sc->kinds[i] == MEMVIEW_PTE_DRAM ||
+			    sc->kinds[i] == MEMVIEW_PTE_SLICE)
+				sc->young[i] =
+					memview_ptep_test_and_clear_young(ptep + i);
+	}
+	spin_unlock(ptl);
+	rcu_read_unlock();
+update:
+	for (i = 0; i < n; i++)
+		if (sc->young[i])
+			STAT_ADD(sc->p, access_samples, 1);
+	memview_scan_update(sc, start, n);
+}
+
+/* Scan from the cursor until the budget or the time is spent. */
+static void memview_scan(struct memview_scan *sc)
+{
+	struct memview_proc *p = sc->p;
+	unsigned long addr = p->scan_cursor, next, end;
+	struct vm_area_struct *vma;
+	bool access = sc->pol.samplers & MEMVIEW_SAMPLE_ACCESS_BIT;
+	VMA_ITERATOR(vmi, sc->mm, addr);
+
+	sc->complete = true;
+	for_each_vma(vmi, vma) {
+		if (!memview_vma_supported(vma))
+			continue;
+		addr = max(addr, vma->vm_start);
+		end = vma->vm_end;
+		for (; addr < end; addr = next) {
+			if (sc->budget <= 0 ||
+			    ktime_after(ktime_get(), sc->deadline)) {
+				p->scan_cursor = addr;
+				sc->complete = false;
+				return;
+			}
+			next = min(end, (addr + PMD_SIZE) & PMD_MASK);
+			if (access) {
+				memview_scan_pmd(sc, vma, addr, next);
+			} else {
+				/* Heat from fault samples alone. */
+				memset(sc->young, 0, MEMVIEW_BATCH_PAGES);
+				memview_walk_pmd(sc->mm, addr, next, sc->kinds,
+						 NULL);
+				sc->budget -= (next - addr) >> PAGE_SHIFT;
+				memview_scan_update(sc, addr,
+						    (next - addr) >> PAGE_SHIFT);
+			}
+		}
+	}
+	p->scan_cursor = 0;
+}
+
+static int memview_cand_coldest_first(const void *a, const void *b)
+{
+	const struct memview_cand *x = a, *y = b;
+
+	if (H_HEAT(x->entry) != H_HEAT(y->entry))
+		return H_HEAT(x->entry) < H_HEAT(y->entry) ? -1 : 1;
+	if (H_IDLE(x->entry) != H_IDLE(y->entry))
+		return H_IDLE(x->entry) > H_IDLE(y->entry) ? -1 : 1;
+	return 0;
+}
+
+static int memview_cand_hottest_first(const void *a, const void *b)
+{
+	return memview_cand_coldest_first(b, a);
+}
+
+static int memview_cand_by_addr(const void *a, const void *b)
+{
+	const struct memview_cand *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Would moving this page now undo a move made within the hysteresis? */
+static bool memview_too_recent(struct memview_scan *sc, unsigned long e,
+			       int dir)
+{
+	u32 since = sc->p->round - (u32)H_MOVED(e);
+
+	return H_DIR(e) && H_DIR(e) != dir &&
+	       since < sc->pol.hysteresis_rounds;
+}
+
+/*
+ * Move the pages of @c[0..n) (sorted by address) in direction @dir, one PMD
+ * batch at a time; record the move in their heat entries.  Returns pages
+ * moved.
+ */
+static u64 memview_move(struct memview_scan *sc, struct memview_migration *m,
+			struct memview_cand *c, u32 n, int dir)
+{
+	DECLARE_BITMAP(mask, MEMVIEW_BATCH_PAGES);
+	struct memview_migrate counters = {};
+	struct memview_proc *p = sc->p;
+	u64 moved = 0;
+	u32 i = 0, j, k;
+
+	m->cmd = &counters;
+	m->demote = dir == DIR_DOWN;
+	m->nid = NUMA_NO_NODE;
+	m->mask = mask;
+	while (i < n) {
+		struct vm_area_struct *vma = vma_lookup(sc->mm, c[i].addr);
+		unsigned long pmd_start = c[i].addr & PMD_MASK, start, end;
+
+		if (!vma || !memview_vma_supported(vma)) {
+			i++;
+			continue;
+		}
+		start = max(pmd_start, vma->vm_start);
+		end = min(pmd_start + PMD_SIZE, vma->vm_end);
+		bitmap_zero(mask, MEMVIEW_BATCH_PAGES);
+		for (j = i; j < n && c[j].addr < end; j++)
+			__set_bit((c[j].addr - start) >> PAGE_SHIFT, mask);
+		if (memview_migrate_pmd(m, sc->mm, vma, start, end, p))
+			break;
+		for (k = i; k < j; k++) {
+			unsigned long vpn = c[k].addr >> PAGE_SHIFT, e;
+			void *old;
+
+			if (!test_bit((c[k].addr - start) >> PAGE_SHIFT,
+				      m->moved))
+				continue;
+			moved++;
+			old = xa_load(&p->heat, vpn);
+			e = old ? xa_to_value(old) : c[k].entry;
+			if (H_DIR(e) && H_DIR(e) != dir &&
+			    p->round - (u32)H_MOVED(e) <= sc->pol.pingpong_rounds)
+				STAT_ADD(p, pingpongs, 1);
+			e = H_MAKE(H_YOUNG(e), H_IDLE(e), H_HEAT(e), dir,
+				   p->round);
+			xa_store(&p->heat, vpn, xa_mk_value(e), GFP_KERNEL);
+		}
+		i = j;
+	}
+	STAT_ADD(p, skipped_busy, counters.out_busy + counters.out_thp_split_failed);
+	STAT_ADD(p, skipped_no_space, counters.out_no_space);
+	m->mask = NULL;
+	return moved;
+}
+
+/* Token buckets: pages each direction may still move this round. */
+static u64 memview_rate_pages(u32 mbps, u32 interval_ms)
+{
+	if (!mbps)
+		return U64_MAX;
+	return max_t(u64, 1, ((u64)mbps << 20) / PAGE_SIZE * interval_ms / 1000);
+}
+
+/* Decide and make the moves of one process after its scan. */
+static void memview_place(struct memview_scan *sc, struct memview_migration *m)
+{
+	struct memview_proc *p = sc->p;
+	u64 budget = p->dram_budget >> PAGE_SHIFT;
+	u64 up_room = memview_rate_pages(sc->pol.promote_rate_mbps,
+					 sc->pol.scan_interval_ms);
+	u64 down_room = memview_rate_pages(sc->pol.demote_rate_mbps,
+					   sc->pol.scan_interval_ms);
+	u64 dram = sc->complete ? sc->dram : READ_ONCE(p->dram_pages);
+	u32 nr_down = 0, nr_up = 0, i;
+	u64 want_down, moved;
+
+	/* Promotion candidates, hottest first, within rate and hysteresis. */
+	sort(sc->hotc, sc->nr_hot, sizeof(*sc->hotc),
+	     memview_cand_hottest_first, NULL);
+	for (i = 0; i < sc->nr_hot; i++) {
+		if (memview_too_recent(sc, sc->hotc[i].entry, DIR_UP)) {
+			STAT_ADD(p, skipped_hysteresis, 1);
+			continue;
+		}
+		if (nr_up >= up_room) {
+			STAT_ADD(p, skipped_rate, 1);
+			continue;
+		}
+		sc->hotc[nr_up++] = sc->hotc[i];
+	}
+
+	/*
+	 * Demotion: every page idle for cold_rounds scans, and beyond that
+	 * the coldest pages until DRAM + promotions fits the budget.
+	 */
+	sort(sc->cold, sc->nr_cold, sizeof(*sc->cold),
+	     memview_cand_coldest_first, NULL);
+	want_down = 0;
+	if (budget && dram + nr_up > budget)
+		want_down = dram + nr_up - budget;
+	for (i = 0; i < sc->nr_cold; i++) {
+		unsigned long e = sc->cold[i].entry;
+
+		if (H_IDLE(e) < sc->pol.cold_rounds && nr_down >= want_down)
+			continue;
+		if (memview_too_recent(sc, e, DIR_DOWN)) {
+			STAT_ADD(p, skipped_hysteresis, 1);
+			continue;
+		}
+		if (nr_down >= down_room) {
+			STAT_ADD(p, skipped_rate, 1);
+			continue;
+		}
+		sc->cold[nr_down++] = sc->cold[i];
+	}
+	/* What cannot be made room for is not promoted. */
+	if (budget && dram + nr_up > budget + nr_down) {
+		u64 room = budget + nr_down > dram ? budget + nr_down - dram : 0;
+
+		if (nr_up > room) {
+			STAT_ADD(p, skipped_no_space, nr_up - room);
+			nr_up = room;
+		}
+	}
+
+	sort(sc->cold, nr_down, sizeof(*sc->cold), memview_cand_by_addr, NULL);
+	moved = memview_move(sc, m, sc->cold, nr_down, DIR_DOWN);
+	STAT_ADD(p, demotions, moved);
+	dram -= min(dram, moved);
+	sort(sc->hotc, nr_up, sizeof(*sc->hotc), memview_cand_by_addr, NULL);
+	moved = memview_move(sc, m, sc->hotc, nr_up, DIR_UP);
+	STAT_ADD(p, promotions, moved);
+	dram += moved;
+	if (sc->complete)
+		WRITE_ONCE(p->dram_pages, dram);
+}
+
+static void memview_round_proc(struct memview_proc *p,
+			       struct memview_policy *pol, long budget,
+			       struct memview_migration *m,
+			       struct memview_scan *sc)
+{
+	struct task_struct *task;
+	ktime_t t0 = ktime_get();
+
+	memview_adopt_children(p);
+	task = get_pid_task(p->pid, PIDTYPE_TGID);
+	if (!task)
+		return;
+	sc->mm = get_task_mm(task);
+	put_task_struct(task);
+	if (!sc->mm)
+		return;
+
+	sc->p = p;
+	sc->pol = *pol;
+	sc->budget = budget;
+	sc->deadline = ktime_add_us(t0, pol->max_scan_us);
+	sc->dram = sc->slice = sc->hot = 0;
+	sc->nr_cold = sc->nr_hot = 0;
+	p->round++;
+
+	memview_drain_samples(p);
+	down_read(&memview_rwsem);
+	mmap_read_lock(sc->mm);
+	memview_scan(sc);
+	STAT_ADD(p, scan_ns, ktime_to_ns(ktime_sub(ktime_get(), t0)));
+	memview_place(sc, m);
+	mmap_read_unlock(sc->mm);
+	up_read(&memview_rwsem);
+	if (sc->complete) {
+		WRITE_ONCE(p->slice_pages, sc->slice);
+		WRITE_ONCE(p->hot_pages, sc->hot);
+	}
+	STAT_ADD(p, rounds, 1);
+	mmput(sc->mm);
+	sc->mm = NULL;
+}
+
+static void memview_flush_tlb_local(void *unused)
+{
+	__flush_tlb_all();
+}
+
+static int memview_placer_fn(void *unused)
+{
+	struct memview_migration *m = kzalloc(sizeof(*m), GFP_KERNEL);
+	struct memview_scan *sc = kzalloc(sizeof(*sc), GFP_KERNEL);
+	struct memview_policy pol;
+	u32 max_cand = 0;
+
+	while (!kthread_should_stop()) {
+		struct memview_proc **procs = NULL;
+		int n, i;
+
+		mutex_lock(&memview_policy_lock);
+		pol = memview_policy;
+		mutex_unlock(&memview_policy_lock);
+
+		n = (m && sc) ? memview_procs_get_auto(&procs) : 0;
+		if (n > 0 && max_cand < pol.pages_per_round) {
+			kvfree(sc->cold);
+			kvfree(sc->hotc);
+			max_cand = pol.pages_per_round;
+			sc->cold = kvcalloc(max_cand, sizeof(*sc->cold),
+					    GFP_KERNEL);
+			sc->hotc = kvcalloc(max_cand, sizeof(*sc->hotc),
+					    GFP_KERNEL);
+			if (!sc->cold || !sc->hotc)
+				max_cand = 0;
+		}
+		sc->max_cand = max_cand;
+		for (i = 0; i < n; i++) {
+			if (max_cand)
+				memview_round_proc(procs[i], &pol,
+						   pol.pages_per_round / n,
+						   m, sc);
+			memview_proc_put(procs[i]);
+		}
+		kfree(procs);
+		/*
+		 * Cleared accessed bits are set again only when the CPU walks
+		 * the page table, so stale TLB entries must go: one flush per
+		 * round (what reclaim leaves to chance, the sampler cannot).
+		 */
+		if (n > 0 && (pol.samplers & MEMVIEW_SAMPLE_ACCESS_BIT))
+			on_each_cpu(memview_flush_tlb_local, NULL, 1);
+		atomic64_inc(&memview_rounds);
+		atomic64_inc(&memview_totals.rounds);
+		schedule_timeout_interruptible(
+			msecs_to_jiffies(pol.scan_interval_ms));
+	}
+	if (sc) {
+		kvfree(sc->cold);
+		kvfree(sc->hotc);
+	}
+	kfree(sc);
+	kfree(m);
+	return 0;
+}
+
+int memview_placer_start(void)
+{
+	memview_placer_task = kthread_run(memview_placer_fn, NULL, "memviewd");
+	if (IS_ERR(memview_placer_task))
+		return PTR_ERR(memview_placer_task);
+	return 0;
+}
+
+void memview_placer_stop(void)
+{
+	kthread_stop(memview_placer_task);
+}
+
+struct memview_policy_range {
+	u32 bit;
+	size_t off;
+	u32 min, max;
+};
+
+#define POLICY_RANGE(_bit, _field, _min, _max) \
+	{ _bit, offsetof(struct memview_policy, _field), _min, _max }
+
+static const struct memview_policy_range memview_policy_ranges[] = {
+	POLICY_RANGE(MEMVIEW_POLICY_SCAN_INTERVAL, scan_interval_ms, 10, 60000),
+	POLICY_RANGE(MEMVIEW_POLICY_PAGES_PER_ROUND, pages_per_round, 512, 16777216),
+	POLICY_RANGE(MEMVIEW_POLICY_MAX_SCAN_US, max_scan_us, 100, 10000000),
+	POLICY_RANGE(MEMVIEW_POLICY_HOT_ROUNDS, hot_rounds, 1, 64),
+	POLICY_RANGE(MEMVIEW_POLICY_COLD_ROUNDS, cold_rounds, 1, 64),
+	POLICY_RANGE(MEMVIEW_POLICY_HYSTERESIS, hysteresis_rounds, 0, 1000),
+	POLICY_RANGE(MEMVIEW_POLICY_PINGPONG_ROUNDS, pingpong_rounds, 1, 1000),
+	POLICY_RANGE(MEMVIEW_POLICY_PROMOTE_RATE, promote_rate_mbps, 0, 1048576),
+	POLICY_RANGE(MEMVIEW_POLICY_DEMOTE_RATE, demote_rate_mbps, 0, 1048576),
+	POLICY_RANGE(MEMVIEW_POLICY_SAMPLE_PERIOD, sample_period, 1, 1000000),
+	POLICY_RANGE(MEMVIEW_POLICY_SAMPLERS, samplers, 0,
+		     MEMVIEW_SAMPLE_ACCESS_BIT | MEMVIEW_SAMPLE_FAULTS),
+};
+
+static u32 *memview_policy_field(struct memview_policy *pol, size_t off)
+{
+	return (u32 *)((char *)pol + off);
+}
+
+/* Copy the policy in force into @cmd, keeping its size and flags. */
+static void memview_policy_fill(struct memview_policy *cmd)
+{
+	u32 size = cmd->size, flags = cmd->flags;
+
+	mutex_lock(&memview_policy_lock);
+	*cmd = memview_policy;
+	mutex_unlock(&memview_policy_lock);
+	cmd->size = size;
+	cmd->flags = flags;
+	cmd->valid = MEMVIEW_POLICY_ALL;
+	cmd->out_fault_sampler = READ_ONCE(memview_fault_sampler);
+}
+
+int memview_set_policy(struct memview_policy *cmd)
+{
+	const struct memview_policy_range *r;
+	int i;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (cmd->flags || cmd->__reserved || !cmd->valid ||
+	    cmd->valid & ~MEMVIEW_POLICY_ALL)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(memview_policy_ranges); i++) {
+		u32 v;
+
+		r = &memview_policy_ranges[i];
+		v = *memview_policy_field(cmd, r->off);
+		if ((cmd->valid & r->bit) && (v < r->min || v > r->max))
+			return -EINVAL;
+	}
+	mutex_lock(&memview_policy_lock);
+	for (i = 0; i < ARRAY_SIZE(memview_policy_ranges); i++) {
+		r = &memview_policy_ranges[i];
+		if (cmd->valid & r->bit)
+			*memview_policy_field(&memview_policy, r->off) =
+				*memview_policy_field(cmd, r->off);
+	}
+	mutex_unlock(&memview_policy_lock);
+	memview_policy_fill(cmd);
+	return 0;
+}
+
+int memview_get_policy(struct memview_policy *cmd)
+{
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	memview_policy_fill(cmd);
+	return 0;
+}
+
+static void memview_stats_fill(struct memview_stats *cmd,
+			       struct memview_stats_counters *c)
+{
+	cmd->out_rounds = atomic64_read(&c->rounds);
+	cmd->out_pages_scanned = atomic64_read(&c->pages_scanned);
+	cmd->out_scan_ns = atomic64_read(&c->scan_ns);
+	cmd->out_access_samples = atomic64_read(&c->access_samples);
+	cmd->out_fault_samples = atomic64_read(&c->fault_samples);
+	cmd->out_promotions = atomic64_read(&c->promotions);
+	cmd->out_demotions = atomic64_read(&c->demotions);
+	cmd->out_pingpongs = atomic64_read(&c->pingpongs);
+	cmd->out_skipped_hysteresis = atomic64_read(&c->skipped_hysteresis);
+	cmd->out_skipped_rate = atomic64_read(&c->skipped_rate);
+	cmd->out_skipped_busy = atomic64_read(&c->skipped_busy);
+	cmd->out_skipped_no_space = atomic64_read(&c->skipped_no_space);
+}
+
+int memview_stats(struct memview_stats *cmd)
+{
+	struct memview_proc *p = NULL;
+	struct mm_struct *mm;
+
+	if (cmd->flags || cmd->__reserved || cmd->pid < 0)
+		return -EINVAL;
+	cmd->out_dram_pages = 0;
+	cmd->out_slice_pages = 0;
+	cmd->out_dram_budget_pages = 0;
+	cmd->out_hot_pages = 0;
+	if (!cmd->pid) {
+		memview_stats_fill(cmd, &memview_totals);
+		return 0;
+	}
+	mm = memview_proc_get_mm(cmd->pid, true, &p);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	mmput(mm);
+	memview_stats_fill(cmd, &p->stats);
+	cmd->out_dram_pages = READ_ONCE(p->dram_pages);
+	cmd->out_slice_pages = READ_ONCE(p->slice_pages);
+	cmd->out_dram_budget_pages = p->dram_budget >> PAGE_SHIFT;
+	cmd->out_hot_pages = READ_ONCE(p->hot_pages);
+	memview_proc_put(p);
+	return 0;
+}
