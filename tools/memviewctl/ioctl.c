@@ -154,3 +154,16 @@ int mv_get_residency(int fd, pid_t pid, struct memview_residency *res,
 			   &res->num_slices, &res->slices, sizeof(**slices),
 			   (void **)slices, nr);
 }
+
+int mv_get_stats(int fd, pid_t pid, struct memview_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->pid = pid;
+	return MV_IOCTL(fd, MEMVIEW_IOCTL_STATS, st);
+}
+
+int mv_get_policy(int fd, struct memview_policy *pol)
+{
+	memset(pol, 0, sizeof(*pol));
+	return MV_IOCTL(fd, MEMVIEW_IOCTL_GET_POLICY, pol);
+}

@@ -170,10 +170,108 @@ residency_to_json(const struct memview_residency *res,
 	return o;
 }
 
+const char *proc_mode_str(uint32_t flags)
+{
+	if (!(flags & MEMVIEW_ATTACH_AUTO))
+		return "manual";
+	if (flags & MEMVIEW_ATTACH_FOLLOW_CHILDREN)
+		return "auto+children";
+	return "auto";
+}
+
+const char *samplers_str(uint32_t samplers)
+{
+	switch (samplers) {
+	case 0:
+		return "none";
+	case MEMVIEW_SAMPLE_ACCESS_BIT:
+		return "access";
+	case MEMVIEW_SAMPLE_FAULTS:
+		return "faults";
+	case MEMVIEW_SAMPLE_ACCESS_BIT | MEMVIEW_SAMPLE_FAULTS:
+		return "access,faults";
+	default:
+		return "unknown";
+	}
+}
+
+const char *fault_sampler_str(uint32_t fault_sampler)
+{
+	switch (fault_sampler) {
+	case MEMVIEW_FAULT_SAMPLER_NONE:
+		return "none";
+	case MEMVIEW_FAULT_SAMPLER_SW:
+		return "sw-page-fault";
+	default:
+		return "unknown";
+	}
+}
+
+struct json_object *stats_to_json(const struct memview_stats *s,
+				  unsigned long flags)
+{
+	struct json_object *o = json_object_new_object();
+
+	(void)flags;
+	if (!o)
+		return NULL;
+	json_add_int(o, "pid", s->pid);
+	json_add_u64(o, "rounds", s->out_rounds);
+	json_add_u64(o, "pages_scanned", s->out_pages_scanned);
+	json_add_u64(o, "scan_ns", s->out_scan_ns);
+	json_add_u64(o, "access_samples", s->out_access_samples);
+	json_add_u64(o, "fault_samples", s->out_fault_samples);
+	json_add_u64(o, "promotions", s->out_promotions);
+	json_add_u64(o, "demotions", s->out_demotions);
+	json_add_u64(o, "pingpongs", s->out_pingpongs);
+	json_add_u64(o, "skipped_hysteresis", s->out_skipped_hysteresis);
+	json_add_u64(o, "skipped_rate", s->out_skipped_rate);
+	json_add_u64(o, "skipped_busy", s->out_skipped_busy);
+	json_add_u64(o, "skipped_no_space", s->out_skipped_no_space);
+	if (s->pid) {
+		json_add_u64(o, "dram_pages", s->out_dram_pages);
+		json_add_u64(o, "slice_pages", s->out_slice_pages);
+		json_add_u64(o, "dram_budget_pages", s->out_dram_budget_pages);
+		json_add_u64(o, "hot_pages", s->out_hot_pages);
+	}
+	return o;
+}
+
+struct json_object *policy_to_json(const struct memview_policy *pol,
+				   unsigned long flags)
+{
+	struct json_object *o = json_object_new_object(), *a;
+
+	(void)flags;
+	if (!o)
+		return NULL;
+	json_add_u64(o, "scan_interval_ms", pol->scan_interval_ms);
+	json_add_u64(o, "pages_per_round", pol->pages_per_round);
+	json_add_u64(o, "max_scan_us", pol->max_scan_us);
+	json_add_u64(o, "hot_rounds", pol->hot_rounds);
+	json_add_u64(o, "cold_rounds", pol->cold_rounds);
+	json_add_u64(o, "hysteresis_rounds", pol->hysteresis_rounds);
+	json_add_u64(o, "pingpong_rounds", pol->pingpong_rounds);
+	json_add_u64(o, "promote_rate_mbps", pol->promote_rate_mbps);
+	json_add_u64(o, "demote_rate_mbps", pol->demote_rate_mbps);
+	json_add_u64(o, "sample_period", pol->sample_period);
+	a = json_object_new_array();
+	if (a) {
+		if (pol->samplers & MEMVIEW_SAMPLE_ACCESS_BIT)
+			json_object_array_add(a, json_object_new_string("access"));
+		if (pol->samplers & MEMVIEW_SAMPLE_FAULTS)
+			json_object_array_add(a, json_object_new_string("faults"));
+		json_object_object_add(o, "samplers", a);
+	}
+	json_add_str(o, "fault_sampler", fault_sampler_str(pol->out_fault_sampler));
+	return o;
+}
+
 struct json_object *proc_to_json(const struct memview_proc_entry *p,
 				 const struct memview_residency *res,
 				 const struct memview_residency_entry *rs,
-				 uint32_t nr_rs, unsigned long flags)
+				 uint32_t nr_rs, const struct memview_stats *st,
+				 unsigned long flags)
 {
 	struct json_object *o = json_object_new_object(), *r;
 
@@ -185,6 +283,10 @@ struct json_object *proc_to_json(const struct memview_proc_entry *p,
 		json_add_str(o, "dram_budget", "unlimited");
 	else
 		json_add_size(o, "dram_budget", p->dram_budget, flags);
+	json_add_str(o, "mode", p->flags & MEMVIEW_ATTACH_AUTO ? "auto" : "manual");
+	json_object_object_add(o, "follow_children",
+			       json_object_new_boolean(p->flags &
+						       MEMVIEW_ATTACH_FOLLOW_CHILDREN));
 	if (flags & MV_JSON_VERBOSE) {
 		json_add_u64(o, "pages_demoted", p->pages_demoted);
 		json_add_u64(o, "pages_promoted", p->pages_promoted);
@@ -192,6 +294,14 @@ struct json_object *proc_to_json(const struct memview_proc_entry *p,
 			r = residency_to_json(res, rs, nr_rs);
 			if (r)
 				json_object_object_add(o, "residency", r);
+		}
+		if (st) {
+			r = stats_to_json(st, flags);
+			if (r) {
+				/* the pid is the process's own */
+				json_object_object_del(r, "pid");
+				json_object_object_add(o, "stats", r);
+			}
 		}
 	}
 	return o;
@@ -201,7 +311,7 @@ struct json_object *info_to_json(const struct memview_info *info,
 				 unsigned long flags)
 {
 	static const char *const features[] = {
-		"region_evacuate", "promote_node", "residency",
+		"region_evacuate", "promote_node", "residency", "auto",
 	};
 	struct json_object *o = json_object_new_object(), *a;
 	char name[32];

@@ -21,8 +21,9 @@ static const char list_usage[] =
 	"  -S, --slices       slices\n"
 	"  -P, --processes    managed processes\n"
 	"  -v, --verbose      counters: pages used/free, migrations and errors per\n"
-	"                     slice, and where each process's pages are (DRAM or\n"
-	"                     which slice)\n"
+	"                     slice; per process the pages memview moved, where\n"
+	"                     its pages are (DRAM or which slice) and the placer's\n"
+	"                     statistics (as 'memviewctl stats PID')\n"
 	MV_OUTPUT_HELP
 	"  -h, --help         this text\n"
 	"\n"
@@ -110,13 +111,15 @@ static void print_slice_table(const struct memview_slice_entry *s,
 		       size_str(page_size, sz, sizeof(sz)));
 }
 
-/* One managed process, with its residency when -v could get it. */
+/* One managed process, with its residency and stats when -v could get them. */
 struct proc_view {
 	struct memview_proc_entry p;
 	bool has_res;
 	struct memview_residency res;
 	struct memview_residency_entry *rs;
 	uint32_t nr_rs;
+	bool has_stats;
+	struct memview_stats st;
 };
 
 static void print_proc_table(const struct proc_view *v, uint32_t nr,
@@ -125,20 +128,35 @@ static void print_proc_table(const struct proc_view *v, uint32_t nr,
 	char sz[SIZE_STR_LEN], dram[64], slice[64];
 	uint32_t i, j;
 
-	printf("%7s  %-16s %10s", "PID", "COMM", "BUDGET");
+	printf("%7s  %-16s %10s  %-13s", "PID", "COMM", "BUDGET", "MODE");
 	if (verbose)
-		printf(" %8s %8s  %-20s %-20s %s", "DEMOTED", "PROMOTED",
+		printf(" %8s %8s %8s %8s %9s %8s  %-20s %-20s %s", "DEMOTED",
+		       "PROMOTED", "PL-DEM", "PL-PROM", "PINGPONGS", "HOT",
 		       "DRAM PAGES", "SLICE PAGES", "PER SLICE (id:pages)");
 	putchar('\n');
 	for (i = 0; i < nr; i++) {
 		const struct memview_proc_entry *p = &v[i].p;
+		const struct memview_stats *st = &v[i].st;
 
-		printf("%7d  %-16.*s %10s", p->pid, (int)sizeof(p->comm),
+		printf("%7d  %-16.*s %10s  %-13s", p->pid, (int)sizeof(p->comm),
 		       p->comm, p->dram_budget ?
-		       size_str(p->dram_budget, sz, sizeof(sz)) : "unlimited");
+		       size_str(p->dram_budget, sz, sizeof(sz)) : "unlimited",
+		       proc_mode_str(p->flags));
 		if (verbose) {
 			printf(" %8" PRIu64 " %8" PRIu64, (uint64_t)p->pages_demoted,
 			       (uint64_t)p->pages_promoted);
+			if (v[i].has_stats)
+				printf(" %8" PRIu64 " %8" PRIu64 " %9" PRIu64,
+				       (uint64_t)st->out_demotions,
+				       (uint64_t)st->out_promotions,
+				       (uint64_t)st->out_pingpongs);
+			else
+				printf(" %8s %8s %9s", "?", "?", "?");
+			/* hot pages come from the placer's scans only */
+			if (v[i].has_stats && (p->flags & MEMVIEW_ATTACH_AUTO))
+				printf(" %8" PRIu64, (uint64_t)st->out_hot_pages);
+			else
+				printf(" %8s", v[i].has_stats ? "-" : "?");
 			if (v[i].has_res) {
 				printf("  %-20s %-20s ",
 				       pages_str(v[i].res.out_dram_pages,
@@ -159,6 +177,9 @@ static void print_proc_table(const struct proc_view *v, uint32_t nr,
 	}
 	if (!nr)
 		printf("%7s  (none)\n", "");
+	else if (verbose)
+		printf("(DEMOTED, PROMOTED: pages memview moved, by hand or by the placer;\n"
+		       " PL-DEM, PL-PROM, PINGPONGS, HOT: the placer's, as 'memviewctl stats PID')\n");
 }
 
 static int list_fail(int rc, const char *what)
@@ -186,7 +207,7 @@ int cmd_list(int argc, char **argv)
 	struct mv_output out = { 0 };
 	struct memview_info info;
 	struct json_object *top = NULL, *a;
-	bool want_r = false, want_s = false, want_p = false, residency;
+	bool want_r = false, want_s = false, want_p = false, residency, auto_tier;
 	unsigned long flags;
 	int c, fd, rc, ret = 1, groups;
 
@@ -232,6 +253,7 @@ int cmd_list(int argc, char **argv)
 		goto out;
 	}
 	residency = info.out_features & MEMVIEW_FEATURE_RESIDENCY;
+	auto_tier = info.out_features & MEMVIEW_FEATURE_AUTO;
 
 	if (want_r && (rc = mv_get_regions(fd, &regions, &nr_regions))) {
 		ret = list_fail(rc, "regions");
@@ -254,15 +276,24 @@ int cmd_list(int argc, char **argv)
 	}
 	for (i = 0; i < nr_procs; i++) {
 		views[i].p = procs[i];
-		if (!out.verbose || !residency || procs[i].pid <= 0)
+		if (!out.verbose || procs[i].pid <= 0)
 			continue;
-		/* the process may exit meanwhile: show it without residency */
-		rc = mv_get_residency(fd, procs[i].pid, &views[i].res,
-				      &views[i].rs, &views[i].nr_rs);
-		if (rc)
-			mv_dbg("pid %d: no residency: %s", procs[i].pid,
-			       strerror(-rc));
-		views[i].has_res = !rc;
+		/* the process may exit meanwhile: show it without them */
+		if (residency) {
+			rc = mv_get_residency(fd, procs[i].pid, &views[i].res,
+					      &views[i].rs, &views[i].nr_rs);
+			if (rc)
+				mv_dbg("pid %d: no residency: %s", procs[i].pid,
+				       strerror(-rc));
+			views[i].has_res = !rc;
+		}
+		if (auto_tier) {
+			rc = mv_get_stats(fd, procs[i].pid, &views[i].st);
+			if (rc)
+				mv_dbg("pid %d: no stats: %s", procs[i].pid,
+				       strerror(-rc));
+			views[i].has_stats = !rc;
+		}
 	}
 
 	if (out.table) {
@@ -316,7 +347,9 @@ int cmd_list(int argc, char **argv)
 			json_object_array_add(a,
 				proc_to_json(&views[i].p,
 					     views[i].has_res ? &views[i].res : NULL,
-					     views[i].rs, views[i].nr_rs, flags));
+					     views[i].rs, views[i].nr_rs,
+					     views[i].has_stats ? &views[i].st : NULL,
+					     flags));
 		if (groups > 1)
 			json_object_object_add(top, "processes", a);
 		else

@@ -28,6 +28,10 @@ static const struct cmd_struct commands[] = {
 	{ "run",           cmd_run,           "run a command managed from its first instruction" },
 	{ "demote",        cmd_demote,        "move a process's pages in a range to slices" },
 	{ "promote",       cmd_promote,       "move a process's pages in a range back to DRAM" },
+	{ "set-policy",    cmd_set_policy,    "change the automatic tiering policy (global)" },
+	{ "get-policy",    cmd_get_policy,    "show the automatic tiering policy" },
+	{ "stats",         cmd_stats,         "show what automatic tiering did, per process or in total" },
+	{ "top",           cmd_top,           "watch tiering live: rates, slice fill, managed processes" },
 };
 
 static void usage(FILE *f)

@@ -11,6 +11,9 @@
  * proc.c    attach, detach
  * migrate.c demote, promote
  * run.c     run -- cmd
+ * policy.c  set-policy, get-policy, the policy options shared with run
+ * stats.c   stats
+ * top.c     top
  */
 #ifndef _MEMVIEWCTL_H_
 #define _MEMVIEWCTL_H_
@@ -89,6 +92,9 @@ int mv_get_procs(int fd, struct memview_proc_entry **out, uint32_t *nr);
 /* Whole address space of pid; *slices is malloc()ed, *nr its length. */
 int mv_get_residency(int fd, pid_t pid, struct memview_residency *res,
 		     struct memview_residency_entry **slices, uint32_t *nr);
+/* STATS of a managed pid, or the totals for pid 0; 0 or -errno. */
+int mv_get_stats(int fd, pid_t pid, struct memview_stats *st);
+int mv_get_policy(int fd, struct memview_policy *pol);
 
 /* --- json.c ---------------------------------------------------------- */
 
@@ -104,15 +110,30 @@ struct json_object *region_to_json(const struct memview_region_entry *r,
 				   unsigned long flags);
 struct json_object *slice_to_json(const struct memview_slice_entry *s,
 				  uint64_t page_size, unsigned long flags);
-/* res may be NULL (not available); it is shown only with MV_JSON_VERBOSE */
+/*
+ * res and st may be NULL (not available); they are shown only with
+ * MV_JSON_VERBOSE, st as a "stats" object without its "pid".
+ */
 struct json_object *proc_to_json(const struct memview_proc_entry *p,
 				 const struct memview_residency *res,
 				 const struct memview_residency_entry *rs,
-				 uint32_t nr_rs, unsigned long flags);
+				 uint32_t nr_rs, const struct memview_stats *st,
+				 unsigned long flags);
 struct json_object *info_to_json(const struct memview_info *info,
 				 unsigned long flags);
 struct json_object *migrate_to_json(const struct memview_migrate *m,
 				    unsigned long flags);
+/* pid 0 (totals) leaves out the per-process keys */
+struct json_object *stats_to_json(const struct memview_stats *s,
+				  unsigned long flags);
+struct json_object *policy_to_json(const struct memview_policy *pol,
+				   unsigned long flags);
+
+/* "auto", "auto+children" or "manual", from memview_proc_entry.flags */
+const char *proc_mode_str(uint32_t flags);
+/* "access,faults", "access", "faults" or "none" */
+const char *samplers_str(uint32_t samplers);
+const char *fault_sampler_str(uint32_t fault_sampler);
 
 void json_add_size(struct json_object *o, const char *key, uint64_t v,
 		   unsigned long flags);
@@ -158,8 +179,92 @@ void print_migrate_table(const struct memview_migrate *m);
 /* --- proc.c ---------------------------------------------------------- */
 
 /* PROC_ATTACH / PROC_DETACH with a message on failure; 0 or -errno. */
-int mv_attach(int fd, pid_t pid, uint64_t budget);
+int mv_attach(int fd, pid_t pid, uint64_t budget, uint32_t flags);
 int mv_detach(int fd, pid_t pid, bool quiet_enoent);
+
+/*
+ * The tiering-mode options of attach and run: --manual, --follow-children.
+ * Long only; their getopt values are MV_MODE_OPT_*.
+ */
+enum {
+	MV_MODE_OPT_MANUAL = 0x200,
+	MV_MODE_OPT_FOLLOW,
+};
+#define MV_MODE_LONGOPTS						\
+	{ "manual",		no_argument,	NULL, MV_MODE_OPT_MANUAL }, \
+	{ "follow-children",	no_argument,	NULL, MV_MODE_OPT_FOLLOW }
+struct mv_mode {
+	bool manual;
+	bool follow;
+};
+/* Take option c if it is one of MV_MODE_*; true if it was. */
+bool mv_mode_opt(struct mv_mode *m, int c);
+/*
+ * The MEMVIEW_ATTACH_* flags, or -1 after a message: --manual with
+ * --follow-children, or automatic tiering that the loaded module lacks.
+ */
+int mv_mode_flags(int fd, const struct mv_mode *m);
+
+/* --- policy.c -------------------------------------------------------- */
+
+/*
+ * The policy options of set-policy and run: long only, getopt values from
+ * MV_POLICY_OPT_BASE on.  MV_POLICY_LONGOPTS goes into an option array,
+ * MV_POLICY_HELP into a usage text.
+ */
+#define MV_POLICY_OPT_BASE 0x100
+enum {
+	MV_POLICY_OPT_SCAN_INTERVAL = MV_POLICY_OPT_BASE,
+	MV_POLICY_OPT_PAGES_PER_ROUND,
+	MV_POLICY_OPT_MAX_SCAN_US,
+	MV_POLICY_OPT_HOT_ROUNDS,
+	MV_POLICY_OPT_COLD_ROUNDS,
+	MV_POLICY_OPT_HYSTERESIS,
+	MV_POLICY_OPT_PINGPONG_ROUNDS,
+	MV_POLICY_OPT_PROMOTE_RATE,
+	MV_POLICY_OPT_DEMOTE_RATE,
+	MV_POLICY_OPT_SAMPLE_PERIOD,
+	MV_POLICY_OPT_SAMPLERS,
+	MV_POLICY_OPT_END,
+};
+#define MV_POLICY_LONGOPTS						\
+	{ "scan-interval",   required_argument, NULL, MV_POLICY_OPT_SCAN_INTERVAL }, \
+	{ "pages-per-round", required_argument, NULL, MV_POLICY_OPT_PAGES_PER_ROUND }, \
+	{ "max-scan-us",     required_argument, NULL, MV_POLICY_OPT_MAX_SCAN_US }, \
+	{ "hot-rounds",      required_argument, NULL, MV_POLICY_OPT_HOT_ROUNDS }, \
+	{ "cold-rounds",     required_argument, NULL, MV_POLICY_OPT_COLD_ROUNDS }, \
+	{ "hysteresis",      required_argument, NULL, MV_POLICY_OPT_HYSTERESIS }, \
+	{ "pingpong-rounds", required_argument, NULL, MV_POLICY_OPT_PINGPONG_ROUNDS }, \
+	{ "promote-rate",    required_argument, NULL, MV_POLICY_OPT_PROMOTE_RATE }, \
+	{ "demote-rate",     required_argument, NULL, MV_POLICY_OPT_DEMOTE_RATE }, \
+	{ "sample-period",   required_argument, NULL, MV_POLICY_OPT_SAMPLE_PERIOD }, \
+	{ "samplers",        required_argument, NULL, MV_POLICY_OPT_SAMPLERS }
+#define MV_POLICY_HELP							\
+	"      --scan-interval MS     period of a placer round, 10..60000\n"	\
+	"      --pages-per-round N    page-table entries scanned per round over\n" \
+	"                             all processes, 512..16777216\n"	\
+	"      --max-scan-us US       scan time per round, 100..10000000\n"	\
+	"      --hot-rounds N         consecutive accessed scans before a slice\n" \
+	"                             page is promoted, 1..64\n"		\
+	"      --cold-rounds N        consecutive idle scans before a DRAM page\n" \
+	"                             is demoted, 1..64\n"			\
+	"      --hysteresis ROUNDS    no move back within this many rounds, 0..1000\n" \
+	"      --pingpong-rounds N    a move back within this many rounds counts\n" \
+	"                             as a ping-pong, 1..1000\n"		\
+	"      --promote-rate MiB/s   promotion limit, 0 = none, at most 1048576\n" \
+	"      --demote-rate MiB/s    demotion limit, 0 = none, at most 1048576\n" \
+	"      --sample-period N      page faults per fault sample, 1..1000000\n" \
+	"      --samplers LIST        access,faults | access | faults | none\n"
+
+/*
+ * Take policy option c with its value into pol (setting its bit in
+ * pol->valid).  Returns 0 if c is not a policy option, 1 if it was taken,
+ * -1 after a usage message for a bad value.
+ */
+int mv_policy_opt(struct memview_policy *pol, int c, const char *arg);
+/* SET_POLICY with a message on failure; pol gets the policy in force. */
+int mv_set_policy(int fd, struct memview_policy *pol);
+void print_policy_table(const struct memview_policy *pol);
 
 /* --- commands -------------------------------------------------------- */
 
@@ -172,6 +277,10 @@ int cmd_detach(int argc, char **argv);
 int cmd_demote(int argc, char **argv);
 int cmd_promote(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_set_policy(int argc, char **argv);
+int cmd_get_policy(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /*
  * Option parsing helpers around getopt_long(): every command uses

@@ -22,17 +22,30 @@
 #include "memviewctl.h"
 
 static const char run_usage[] =
-	"usage: memviewctl run [--budget SIZE] [NUMA options] [--] <command> [<args>...]\n"
+	"usage: memviewctl run [--budget SIZE] [--manual | --follow-children]\n"
+	"                      [policy options] [NUMA options] [--] <command> [<args>...]\n"
 	"\n"
 	"Run a command managed by memview from its first instruction; exit with\n"
-	"its exit status (128+N if signal N killed it).\n"
+	"its exit status (128+N if signal N killed it).  By default memview tiers\n"
+	"it automatically (its placer keeps the DRAM use within the budget and\n"
+	"moves cold pages to slices, hot ones back); with --manual only demote\n"
+	"and promote move its pages.\n"
 	"\n"
 	"  -b, --budget SIZE         DRAM it may keep, e.g. 64M; 0 (default) = no limit\n"
+	"      --manual              no automatic tiering\n"
+	"      --follow-children     processes the command forks are attached too\n"
+	"                            (same budget), when they first fault\n"
 	"  -N, --cpunodebind NODES   run only on the CPUs of NODES (e.g. 0, 0-1, all)\n"
 	"  -m, --membind NODES       allocate DRAM only on NODES\n"
 	"  -i, --interleave NODES    interleave DRAM allocations over NODES\n"
 	"  -p, --preferred NODE      prefer DRAM on NODE\n"
 	"  -h, --help                this text\n"
+	"\n"
+	"Policy options are applied (as by 'memviewctl set-policy') before the\n"
+	"command starts.  The policy is global: it changes the tiering of every\n"
+	"automatically tiered process, and stays after the command ends.\n"
+	"\n"
+	MV_POLICY_HELP
 	"\n"
 	"SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to memviewctl are\n"
 	"passed on to the command.\n";
@@ -169,15 +182,26 @@ int cmd_run(int argc, char **argv)
 		{ "interleave",	 required_argument,	NULL, 'i' },
 		{ "preferred",	 required_argument,	NULL, 'p' },
 		{ "help",	 no_argument,		NULL, 'h' },
+		MV_MODE_LONGOPTS,
+		MV_POLICY_LONGOPTS,
 		{ 0 }
 	};
+	struct memview_policy pol = { 0 };
 	struct numa_opts numa = { 0 };
+	struct mv_mode mode = { 0 };
 	uint64_t budget = 0;
-	int c, fd, rc, status, pipefd[2], ret = 1;
+	int c, fd, rc, status, pipefd[2], ret = 1, flags;
 	char go = 'g', buf;
 	pid_t pid, w;
 
 	while ((c = mv_getopt(argc, argv, "+b:N:m:i:p:h", longopts)) != -1) {
+		if (mv_mode_opt(&mode, c))
+			continue;
+		rc = mv_policy_opt(&pol, c, optarg);
+		if (rc < 0)
+			return 1;
+		if (rc > 0)
+			continue;
 		switch (c) {
 		case 'b':
 			if (parse_size(optarg, &budget))
@@ -217,10 +241,24 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind == argc)
 		return mv_usage_err("missing the command to run (memviewctl run [options] -- cmd args...)");
+	if (mode.manual && mode.follow)
+		return mv_usage_err("--follow-children needs automatic tiering: it excludes --manual");
 
 	fd = mv_open();
 	if (fd < 0)
 		return 1;
+	flags = mv_mode_flags(fd, &mode);
+	if (flags < 0)
+		goto out_fd;
+	if (pol.valid) {
+		if (mode.manual)
+			mv_warn("the policy options set the global policy; a --manual command is not tiered by it");
+		if (mv_set_policy(fd, &pol)) {
+			mv_err(0, NULL, "not running '%s'", argv[optind]);
+			goto out_fd;
+		}
+		mv_info("policy set: scan interval %u ms", pol.scan_interval_ms);
+	}
 	if (pipe2(pipefd, O_CLOEXEC)) {
 		mv_err(errno, NULL, "cannot create a pipe");
 		goto out_fd;
@@ -249,7 +287,7 @@ int cmd_run(int argc, char **argv)
 
 	close(pipefd[0]);
 	child_pid = pid;
-	rc = mv_attach(fd, pid, budget);
+	rc = mv_attach(fd, pid, budget, (uint32_t)flags);
 	if (rc) {
 		/* closing the pipe unread makes the child exit; be sure */
 		kill(pid, SIGKILL);
@@ -259,7 +297,8 @@ int cmd_run(int argc, char **argv)
 		       argv[optind]);
 		goto out_fd;
 	}
-	mv_dbg("attached pid %d, budget %llu", pid, (unsigned long long)budget);
+	mv_dbg("attached pid %d, budget %llu, %s", pid,
+	       (unsigned long long)budget, proc_mode_str((uint32_t)flags));
 	if (install_forwarding())
 		mv_warn("cannot pass on signals: %s", strerror(errno));
 	if (write(pipefd[1], &go, 1) != 1) {
