@@ -303,6 +303,18 @@ int mv_attach(int fd, pid_t pid, __u64 dram_budget)
 	return mv_ioctl(fd, MEMVIEW_IOCTL_PROC_ATTACH, &a);
 }
 
+int mv_attach_flags(int fd, pid_t pid, __u32 flags, __u64 dram_budget)
+{
+	struct memview_proc_attach a = {
+		.size = sizeof(a),
+		.flags = flags,
+		.pid = pid,
+		.dram_budget = dram_budget,
+	};
+
+	return mv_ioctl(fd, MEMVIEW_IOCTL_PROC_ATTACH, &a);
+}
+
 int mv_detach(int fd, pid_t pid)
 {
 	struct memview_proc_detach d = {
@@ -311,6 +323,58 @@ int mv_detach(int fd, pid_t pid)
 	};
 
 	return mv_ioctl(fd, MEMVIEW_IOCTL_PROC_DETACH, &d);
+}
+
+int mv_get_policy(int fd, struct memview_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->size = sizeof(*p);
+	return mv_ioctl(fd, MEMVIEW_IOCTL_GET_POLICY, p);
+}
+
+int mv_set_policy(int fd, struct memview_policy *p)
+{
+	p->size = sizeof(*p);
+	return mv_ioctl(fd, MEMVIEW_IOCTL_SET_POLICY, p);
+}
+
+int mv_stats(int fd, pid_t pid, struct memview_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->size = sizeof(*s);
+	s->pid = pid;
+	return mv_ioctl(fd, MEMVIEW_IOCTL_STATS, s);
+}
+
+int mv_wait_rounds(int fd, __u64 n, __u64 *now)
+{
+	struct timespec ts = { .tv_nsec = 5 * 1000 * 1000 };
+	struct memview_stats s;
+	__u64 start, last;
+	int ret, still = 0;
+
+	ret = mv_stats(fd, 0, &s);
+	if (ret)
+		return ret;
+	start = last = s.out_rounds;
+	while (s.out_rounds - start < n) {
+		nanosleep(&ts, NULL);
+		ret = mv_stats(fd, 0, &s);
+		if (ret)
+			return ret;
+		if (s.out_rounds != last) {
+			last = s.out_rounds;
+			still = 0;
+		} else if ((still += 5) >= MV_ROUND_STALL_MS) {
+			mv_log("the placer's round counter stayed at %llu for %d ms",
+			       (unsigned long long)last, MV_ROUND_STALL_MS);
+			ret = -ETIMEDOUT;
+			break;
+		}
+	}
+	if (now)
+		*now = s.out_rounds;
+	return ret;
 }
 
 static void mv_migrate_init(struct memview_migrate *m, pid_t pid,

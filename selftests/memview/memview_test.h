@@ -99,7 +99,29 @@ int mv_wait_region_used(int fd, __u32 region_id, __u64 want, int timeout_ms,
 int mv_remove_overlapping(int fd, __u64 start, __u64 size, bool stale);
 
 int mv_attach(int fd, pid_t pid, __u64 dram_budget);
+/* PROC_ATTACH with MEMVIEW_ATTACH_* @flags (mv_attach() attaches with 0). */
+int mv_attach_flags(int fd, pid_t pid, __u32 flags, __u64 dram_budget);
 int mv_detach(int fd, pid_t pid);
+
+/*
+ * The placer (Documentation/tiering.rst).  mv_get_policy() and mv_stats()
+ * initialise *p / *s.  mv_set_policy() sends *p as given (only size is set
+ * here), so tests can pass bad flags, valid bits and values; on success *p
+ * holds the policy in force.
+ */
+int mv_get_policy(int fd, struct memview_policy *p);
+int mv_set_policy(int fd, struct memview_policy *p);
+int mv_stats(int fd, pid_t pid, struct memview_stats *s);
+
+/*
+ * Wait until the placer's round counter (STATS of pid 0, out_rounds) has
+ * advanced by @n from its value at the call; *now (may be NULL) gets the
+ * last value read.  Tests wait on rounds, not on the clock: the only time
+ * limit is a liveness guard, -ETIMEDOUT when the counter does not move at
+ * all for MV_ROUND_STALL_MS (the placer thread is stuck or gone).
+ */
+#define MV_ROUND_STALL_MS	60000
+int mv_wait_rounds(int fd, __u64 n, __u64 *now);
 
 /* DEMOTE / PROMOTE; *m is initialised here and holds the out_ fields. */
 int mv_demote(int fd, pid_t pid, const void *addr, size_t len,
