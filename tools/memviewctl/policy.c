@@ -146,6 +146,7 @@ int mv_policy_opt(struct memview_policy *pol, int c, const char *arg)
 {
 	const struct policy_knob *k;
 	uint64_t v;
+	int rc;
 
 	if (c < MV_POLICY_OPT_BASE || c >= MV_POLICY_OPT_END)
 		return 0;
@@ -159,12 +160,13 @@ int mv_policy_opt(struct memview_policy *pol, int c, const char *arg)
 		return 1;
 	}
 	k = &knobs[c - MV_POLICY_OPT_BASE];
-	if (parse_u64(arg, &v)) {
+	rc = parse_u64(arg, &v);
+	if (rc && rc != -ERANGE) {
 		mv_usage_err("invalid value '%s' for --%s: not a number", arg,
 			     k->opt);
 		return -1;
 	}
-	if (v < k->min || v > k->max) {
+	if (rc || v < k->min || v > k->max) {
 		mv_usage_err("invalid value '%s' for --%s: must be %" PRIu32
 			     "..%" PRIu32 "%s%s", arg, k->opt, k->min, k->max,
 			     *k->unit ? " " : "", k->unit);

@@ -358,7 +358,7 @@ static void term_restore(void)
 {
 	if (!top_raw)
 		return;
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &top_saved_tio);
+	tcsetattr(STDIN_FILENO, TCSADRAIN, &top_saved_tio);
 	write_str("\033[?25h");
 }
 
@@ -370,7 +370,7 @@ static int term_raw(void)
 	tio.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
 	tio.c_cc[VMIN] = 0;
 	tio.c_cc[VTIME] = 0;
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &tio))
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &tio))
 		return -errno;
 	top_raw = true;
 	write_str("\033[?25l");

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Bad input (unknown option or command, bad size "12Q", bad range, unknown region, CXL region or namespace, nonexistent pid) gives a message naming it and a non-zero exit.
+# Bad input (unknown option or command, bad size "12Q", bad range, bad policy or top option, unknown region, CXL region or namespace, nonexistent or unattached pid) gives a message naming it and a non-zero exit.
 set -euo pipefail
 . "$(dirname "$0")/lib.bash"
 
@@ -40,7 +40,21 @@ usage_err memviewctl add-region --range 0x100000000 -- "invalid range '0x1000000
 usage_err memviewctl add-region --range 0x100000000:1G --label "$(printf 'x%.0s' {1..40})" -- 'label .* must be 1 to 31 characters'
 usage_err memviewctl remove-region -- 'name the regions to remove'
 usage_err memviewctl remove-region --all 0 -- '--all takes no region names'
-for cmd in list info add-region remove-region attach detach run demote promote; do
+usage_err memviewctl attach 1 --manual --follow-children -- '--follow-children needs automatic tiering' 'excludes --manual'
+usage_err memviewctl run --follow-children --manual -- true -- '--follow-children needs automatic tiering'
+usage_err memviewctl run --hot-rounds 0 -- true -- "invalid value '0' for --hot-rounds: must be 1..64"
+usage_err memviewctl run --samplers -- "option '--samplers' needs a value"
+usage_err memviewctl set-policy -- 'nothing to set'
+usage_err memviewctl set-policy --scan-interval 1s -- "invalid value '1s' for --scan-interval: not a number"
+usage_err memviewctl get-policy --scan-interval 100 -- "unknown option '--scan-interval'"
+usage_err memviewctl stats abc -- "invalid pid 'abc'"
+usage_err memviewctl stats 1 2 -- "unexpected argument '2'"
+usage_err memviewctl top -d 0 -- "invalid interval '0' for -d"
+usage_err memviewctl top -d x -- "invalid interval 'x' for -d"
+usage_err memviewctl top -n 0 -- "invalid count '0' for -n"
+usage_err memviewctl top --once -n 3 -- 'exclude each other'
+for cmd in list info add-region remove-region attach detach run demote promote \
+	set-policy get-policy stats top; do
 	"$MEMVIEWCTL" "$cmd" --help | grep -q "^usage: memviewctl $cmd" ||
 		fail "memviewctl $cmd --help prints no usage"
 done
@@ -53,6 +67,8 @@ expect_fail memviewctl detach "$nopid" -- "no process $nopid"
 expect_fail memviewctl demote "$nopid" 0x1000 4K -- "no process $nopid"
 expect_fail memviewctl detach 1 -- 'process 1 is not attached'
 expect_fail memviewctl demote $$ 0x1000 4K -- "process $$ is not attached" "memviewctl attach $$"
+expect_fail memviewctl stats "$nopid" -- "no process $nopid"
+expect_fail memviewctl stats $$ -- "process $$ is not attached" "memviewctl attach $$"
 expect_fail memviewctl add-region --cxl region99 -- "no CXL region 'region99'" 'cxl list'
 expect_fail memviewctl add-region --pmem namespace99.0 -- "no PMEM namespace 'namespace99.0'" 'ndctl list'
 expect_fail memviewctl run -- /nonexistent/cmd -- "cannot run '/nonexistent/cmd'"

@@ -21,7 +21,7 @@ T=${0##*/}
 T=${T%.sh}
 
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/memview-cli.XXXXXX")
-WL_PID='' RUN_PID=''
+WL_PID='' RUN_PID='' SAVED_POLICY=''
 
 log() {
 	printf '%s: %s\n' "$T" "$*" >&2
@@ -111,15 +111,27 @@ add_any_region() {
 	log "region $REGION_ID: $REGION_START+$REGION_SIZE"
 }
 
-# start_workload BUDGET SIZE [mv-workload options]: mv-workload under
-# "memviewctl run"; sets RUN_PID (memviewctl), WL_PID, WL_ADDR, WL_LEN, WL_HOT.
+# start_workload [RUN OPTIONS... --] BUDGET SIZE [mv-workload options]:
+# mv-workload under "memviewctl run [RUN OPTIONS] --budget BUDGET" (e.g.
+# --manual, for tests that move pages by hand and must not race the
+# placer); sets RUN_PID (memviewctl), WL_PID, WL_ADDR, WL_LEN, WL_HOT_OFF,
+# WL_HOT.
 start_workload() {
-	local budget=$1 size=$2 i line
+	local budget size i n=0 line run_opts=() arg
+	for arg in "$@"; do
+		if [[ $arg == -- ]]; then
+			run_opts=("${@:1:n}")
+			shift $((n + 1))
+			break
+		fi
+		n=$((n + 1))
+	done
+	budget=$1 size=$2
 	shift 2
 	need_workload
 	: >"$TMPD/wl.out"
-	log "memviewctl run --budget $budget -- mv-workload --size $size $*"
-	"$MEMVIEWCTL" run --budget "$budget" -- "$MV_WORKLOAD" --size "$size" \
+	log "memviewctl run ${run_opts[*]} --budget $budget -- mv-workload --size $size $*"
+	"$MEMVIEWCTL" run "${run_opts[@]}" --budget "$budget" -- "$MV_WORKLOAD" --size "$size" \
 		--verify-interval 0.5 "$@" >"$TMPD/wl.out" 2>"$TMPD/wl.err" &
 	RUN_PID=$!
 	for ((i = 0; i < 600; i++)); do
@@ -133,8 +145,9 @@ start_workload() {
 	WL_PID=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$line")
 	WL_ADDR=$(sed -n 's/.*addr=\(0x[0-9a-f]*\).*/\1/p' <<<"$line")
 	WL_LEN=$(sed -n 's/.* len=\([0-9]*\).*/\1/p' <<<"$line")
+	WL_HOT_OFF=$(sed -n 's/.*hot_off=\([0-9]*\).*/\1/p' <<<"$line")
 	WL_HOT=$(sed -n 's/.*hot_len=\([0-9]*\).*/\1/p' <<<"$line")
-	log "workload pid $WL_PID at $WL_ADDR, $WL_LEN bytes ($WL_HOT hot), run pid $RUN_PID"
+	log "workload pid $WL_PID at $WL_ADDR, $WL_LEN bytes ($WL_HOT hot at +$WL_HOT_OFF), run pid $RUN_PID"
 }
 
 # Stop the workload with SIGTERM; memviewctl run must exit 0 and the
@@ -154,6 +167,64 @@ stop_workload() {
 residency() {
 	"$MEMVIEWCTL" list -P -v --json |
 		jq -e --argjson p "$1" '.[] | select(.pid == $p) | .residency'
+}
+
+# stat_of [PID] KEY -> one counter of "memviewctl stats [PID]"
+stat_of() {
+	local key=${!#}
+	"$MEMVIEWCTL" stats "${@:1:$#-1}" --json | jq -e ".$key"
+}
+
+# wait_stat [PID] KEY MIN: poll "memviewctl stats" until KEY >= MIN.  Fails
+# when the placer has run WAIT_ROUNDS (default 300) rounds meanwhile, or
+# when its round counter (pid 0) did not move for 60 s: bounds in rounds,
+# and a liveness guard, not a time limit on the placer.
+wait_stat() {
+	local args=("${@:1:$#-2}") key=${*: -2:1} min=${!#} v rounds r0='' last=-1 still=0
+	while :; do
+		v=$(stat_of "${args[@]}" "$key") || fail "memviewctl stats ${args[*]} failed"
+		((v >= min)) && return 0
+		rounds=$(stat_of rounds) || fail "memviewctl stats failed"
+		r0=${r0:-$rounds}
+		((rounds - r0 < ${WAIT_ROUNDS:-300})) ||
+			fail "stats ${args[*]}: $key is $v after $((rounds - r0)) placer rounds, want >= $min"
+		if ((rounds == last)); then
+			still=$((still + 1))
+			((still < 600)) || fail "the placer's round counter stayed at $rounds for 60 s (waiting for $key >= $min, at $v)"
+		else
+			still=0 last=$rounds
+		fi
+		sleep 0.1
+	done
+}
+
+# wait_rounds N: until the placer has run N more rounds
+wait_rounds() {
+	local r
+	r=$(stat_of rounds) || fail "memviewctl stats failed"
+	wait_stat rounds $((r + $1))
+}
+
+# Keep the global policy as it is now, to be set again at the end: for
+# tests that change it.
+save_policy() {
+	SAVED_POLICY=$("$MEMVIEWCTL" get-policy --json) || fail "get-policy failed"
+}
+
+# policy_args JSON -> the set-policy options that give that policy
+policy_args() {
+	jq -r '"--scan-interval \(.scan_interval_ms) --pages-per-round \(.pages_per_round)
+		--max-scan-us \(.max_scan_us) --hot-rounds \(.hot_rounds)
+		--cold-rounds \(.cold_rounds) --hysteresis \(.hysteresis_rounds)
+		--pingpong-rounds \(.pingpong_rounds) --promote-rate \(.promote_rate_mbps)
+		--demote-rate \(.demote_rate_mbps) --sample-period \(.sample_period)
+		--samplers \(if .samplers == [] then "none" else .samplers | join(",") end)"' <<<"$1"
+}
+
+restore_policy() {
+	[[ -n ${SAVED_POLICY:-} ]] || return 0
+	# shellcheck disable=SC2046 # one option or value a word
+	"$MEMVIEWCTL" set-policy $(policy_args "$SAVED_POLICY") --json >/dev/null
 }
 
 hexaddr() {
@@ -176,6 +247,9 @@ cleanup() {
 		# shellcheck disable=SC2086
 		kill -KILL $pids 2>/dev/null || true
 		wait 2>/dev/null || true
+	fi
+	if [[ -n ${SAVED_POLICY:-} && -e /dev/memview ]]; then
+		restore_policy || rc=1
 	fi
 	if [[ -e /dev/memview && -x $MEMVIEWCTL ]] &&
 		[[ $("$MEMVIEWCTL" list -R --json 2>/dev/null | jq length 2>/dev/null) != 0 ]]; then

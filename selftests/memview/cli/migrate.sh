@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# run --budget 64M -- mv-workload, then demote and promote through the CLI: list -v shows the pages in slices, then back in DRAM, and the checksum holds.
+# run --manual --budget 64M -- mv-workload, then demote and promote through the CLI: list -v shows the pages in slices, then back in DRAM, and the checksum holds.
 set -euo pipefail
 . "$(dirname "$0")/lib.bash"
 
@@ -8,9 +8,10 @@ check_prereqs
 add_any_region
 PAGE_SIZE=$(memviewctl info --json | jq .page_size)
 
-# A long verify interval: the checksum pass reads the whole buffer, which
-# would make the cold half look hot.  It still verifies once at the end.
-start_workload 64M 32M --hot-fraction 0.25 --verify-interval 1000
+# --manual: the placer must not move pages while this test does by hand.
+# No periodic verify: the checksum pass reads the whole buffer, which would
+# make the cold half look hot.  It still verifies once at the end.
+start_workload --manual -- 64M 32M --hot-fraction 0.25 --verify-interval 0
 pages=$((WL_LEN / PAGE_SIZE))
 cold=$((WL_ADDR + WL_LEN / 2))
 cold_len=$((WL_LEN / 2))
@@ -18,7 +19,10 @@ cold_pages=$((cold_len / PAGE_SIZE))
 
 # run attached it before it ran: listed with its budget, all in DRAM
 procs=$(memviewctl list -P -v --json)
-jqe "$procs" "any(.[]; .pid == $WL_PID and .comm == \"mv-workload\" and .dram_budget == $((64 << 20)))"
+jqe "$procs" "any(.[]; .pid == $WL_PID and .comm == \"mv-workload\" and .dram_budget == $((64 << 20))
+	and .mode == \"manual\" and .follow_children == false)"
+# the placer leaves a manual process alone
+jqe "$procs" "any(.[]; .pid == $WL_PID and .stats.rounds == 0 and .stats.demotions == 0)"
 res=$(residency "$WL_PID")
 jqe "$res" ".slice_pages == 0 and .dram_pages >= $pages and .slices == []"
 

@@ -8,7 +8,7 @@ check_prereqs
 add_any_region
 PAGE_SIZE=$(memviewctl info --json | jq .page_size)
 
-start_workload 64M 16M --hot-fraction 0.25 --verify-interval 1000
+start_workload --manual -- 64M 16M --hot-fraction 0.25 --verify-interval 0
 cold=$((WL_ADDR + WL_LEN / 2))
 cold_len=$((WL_LEN / 2))
 out=$(memviewctl demote "$WL_PID" "$(hexaddr "$cold")" "$cold_len" --json)
