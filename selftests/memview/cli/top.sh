@@ -60,11 +60,12 @@ if command -v script >/dev/null && command -v timeout >/dev/null; then
 		printf '%b' "$1"
 		sleep 2
 	}
+	# the shell around top ignores SIGINT, so that Ctrl-C ends top only
 	for key in q '\003'; do
 		: >"$TMPD/tty.out"
 		rc=0
 		type_key "$key" | timeout 120 script -qec \
-			"'$(readlink -f "$MEMVIEWCTL")' top -d 0.3; echo top-rc=\$?; stty -a" \
+			"trap '' INT; '$(readlink -f "$MEMVIEWCTL")' top -d 0.3; echo top-rc=\$?; stty -a" \
 			/dev/null >"$TMPD/tty.out" || rc=$?
 		out=$(cat "$TMPD/tty.out")
 		((rc == 0)) || fail "top on a terminal, key '$key': script exited $rc: $out"
