@@ -1574,6 +1574,7 @@ TEST_F_TIMEOUT(tiering, budget_partial_scans, TIER_TIMEOUT)
 #define LC_ROUNDS	20	/* placer rounds for demotions, adoption */
 #define LC_QUIET_ROUNDS	8	/* rounds a child must not be adopted in */
 #define LC_DRAIN_ROUNDS	10	/* rounds for the slices to empty */
+#define LC_ZOMBIE_ROUNDS 4	/* rounds exited children stay unreaped */
 
 struct lc_thread {
 	pthread_t t;
@@ -1682,8 +1683,9 @@ static int lc_runner(struct mv_chan *c3, const char *pbuf, size_t plen,
  * attach, 2 after: sampled by counters made at attach and by inherited
  * ones), and three children forked while it is tiered: one touches and
  * exits, one execs /bin/true, one keeps running (the "runner", talking to
- * the test over @c3).  Commands on @c: 'g' (attached), 'f' (fork), 'c'
- * (check the data, answered 'k'), 'x' (exit at once, threads running).
+ * the test over @c3).  Commands on @c: 'g' (attached), 'f' (fork), 'r'
+ * (reap the two that exit: until then they are zombies), 'c' (check the
+ * data, answered 'k'), 'x' (exit at once, threads running).
  * Sent to the test: the buffer's address, the runner's pid, the exit
  * statuses of the two others.
  */
@@ -1740,6 +1742,9 @@ static int lc_process(struct mv_chan *c, struct mv_chan *c3, size_t len)
 		return 16;
 	if (write(c->to_parent[1], &kid[2], sizeof(kid[2])) != sizeof(kid[2]))
 		return 17;
+	/* The two others stay zombies until the test says 'r'. */
+	if (mv_chan_recv(c->to_child[0], &msg, CHILD_WAIT_MS) || msg != 'r')
+		return 25;
 	for (i = 0; i < 2; i++)
 		if (waitpid(kid[i], &st[i], 0) != kid[i])
 			return 18;
@@ -1853,6 +1858,13 @@ static void lifecycle(struct __test_metadata *_metadata, struct mv_fixture *fx,
 	ASSERT_EQ(0, recv_all(c.to_parent[0], &runner, sizeof(runner),
 			      CHILD_WAIT_MS));
 	kid_add(kids, runner);
+	/*
+	 * The two children that exit are left unreaped for a few rounds:
+	 * followed, they have faulted and the placer tries to adopt them as
+	 * zombies, which must not switch fault sampling off for everyone.
+	 */
+	ASSERT_EQ(0, mv_wait_rounds(fx->fd, LC_ZOMBIE_ROUNDS, NULL));
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'r'));
 	ASSERT_EQ(0, recv_all(c.to_parent[0], st, sizeof(st), CHILD_WAIT_MS));
 	EXPECT_TRUE(WIFEXITED(st[0]) && !WEXITSTATUS(st[0]))
 		TH_LOG("forked child: status %#x (exit 30s: its data)", st[0]);
