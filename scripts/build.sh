@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build memview.ko with W=1 for every guest kernel (or the ones given as
-# arguments) into build/<kver>/, then memviewctl and the selftests once.
+# arguments) into build/<kver>/, then the userspace tools and the selftests
+# once (`make tools tests`).
 # Fails on any compiler or modpost warning.
 #
 # usage: scripts/build.sh [kver...]
@@ -52,13 +53,9 @@ for kver in "${kvers[@]}"; do
 	build_module "$kver"
 done
 
-for dir in tools/memviewctl selftests/memview; do
-	if [[ ! -f $dir/Makefile ]]; then
-		log "skipping $dir: no Makefile yet"
-		continue
-	fi
-	log "make -C $dir"
-	make -C "$dir" -j"$JOBS" || die "make -C $dir failed"
-done
+# Userspace (memviewctl, the workload, the selftests): the top-level
+# Makefile's targets say what to build.
+log "make tools tests"
+make -C "$MEMVIEW_ROOT" -j"$JOBS" tools tests || die "userspace build failed"
 
 log "ok"
