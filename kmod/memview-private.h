@@ -48,8 +48,9 @@ extern char memview_owner;
  * @busy_map: bit set = page allocated or retired (poisoned)
  * @poison_map: bit set = page had a memory error; never allocated again
  * @used: pages allocated now
- * @busy: bits set in @busy_map
- * @poisoned: bits set in @poison_map
+ * @busy: bits set in @busy_map: @used + @poisoned
+ * @poisoned: pages retired after a memory error: poisoned and freed (a
+ *	poisoned page still mapped counts in @used until it is freed)
  * @hint: where the next allocation starts looking
  * @state: enum memview_slice_state
  * @saved_state: @state before a region removal began, restored if it fails
@@ -172,7 +173,7 @@ enum memview_pte_kind {
 	MEMVIEW_PTE_SLICE,	/* a memview slice page */
 	MEMVIEW_PTE_OTHER,	/* other device memory, or a PFN map */
 };
-void memview_walk_pmd(struct mm_struct *mm, unsigned long start,
+void memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 		      unsigned long end, u8 *kinds,
 		      struct memview_slice **slices);
 int memview_residency(struct memview_residency *cmd);

@@ -122,7 +122,7 @@ static int memview_migrate_pmd(struct memview_migration *m,
 	bool any = false;
 	int ret;
 
-	memview_walk_pmd(mm, start, end, m->kinds, NULL);
+	memview_walk_pmd(vma, start, end, m->kinds, NULL);
 	for (i = 0; i < n; i++)
 		if (m->kinds[i] == want ||
 		    (m->demote && m->kinds[i] == MEMVIEW_PTE_THP))
