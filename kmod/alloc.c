@@ -147,7 +147,9 @@ void memview_page_free(struct page *page)
 	}
 	s->used--;
 	/* A poisoned page stays busy: it is retired, never handed out again. */
-	if (!test_bit(bit, s->poison_map)) {
+	if (test_bit(bit, s->poison_map)) {
+		s->poisoned++;
+	} else {
 		__clear_bit(bit, s->busy_map);
 		s->busy--;
 	}
@@ -161,11 +163,11 @@ void memview_slice_poison(struct memview_slice *s, unsigned long pfn)
 
 	atomic64_inc(&s->errors);
 	spin_lock_irqsave(&s->lock, flags);
-	if (!__test_and_set_bit(bit, s->poison_map)) {
+	/* A free page is retired at once; a used one when it is freed. */
+	if (!__test_and_set_bit(bit, s->poison_map) &&
+	    !__test_and_set_bit(bit, s->busy_map)) {
+		s->busy++;
 		s->poisoned++;
-		/* A free page is retired at once; a used one when it is freed. */
-		if (!__test_and_set_bit(bit, s->busy_map))
-			s->busy++;
 	}
 	if (s->state == MEMVIEW_SLICE_ONLINE)
 		s->state = MEMVIEW_SLICE_DEGRADED;

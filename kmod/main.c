@@ -154,8 +154,12 @@ static long memview_fops_ioctl(struct file *filp, unsigned int cmd,
 	if (ret)
 		return ret;
 	ret = op->execute(&buf);
-	/* -EMSGSIZE carries the count the caller needs. */
-	if (ret && ret != -EMSGSIZE)
+	/*
+	 * The struct is written back on success and on the errors that carry
+	 * results: -EMSGSIZE (the count needed), -EBUSY and -EINTR (what was
+	 * done before the call stopped).
+	 */
+	if (ret && ret != -EMSGSIZE && ret != -EBUSY && ret != -EINTR)
 		return ret;
 	if (copy_to_user(uarg, &buf, min(op->size, user_size)))
 		return -EFAULT;

@@ -50,8 +50,9 @@ extern char memview_owner;
  * @busy_map: bit set = page allocated or retired (poisoned)
  * @poison_map: bit set = page had a memory error; never allocated again
  * @used: pages allocated now
- * @busy: bits set in @busy_map
- * @poisoned: bits set in @poison_map
+ * @busy: bits set in @busy_map: @used + @poisoned
+ * @poisoned: pages retired after a memory error: poisoned and freed (a
+ *	poisoned page still mapped counts in @used until it is freed)
  * @hint: where the next allocation starts looking
  * @state: enum memview_slice_state
  * @saved_state: @state before a region removal began, restored if it fails
@@ -182,9 +183,13 @@ struct memview_stats_counters {
  * @heat: virtual page number -> packed heat (placer.c); placer thread only
  * @scan_cursor: where the next scan resumes; placer thread only
  * @round: rounds that scanned the process; placer thread only
- * @dram_pages: DRAM pages at the last full scan (read racily by STATS)
- * @slice_pages: slice pages at the last full scan
+ * @dram_pages: DRAM pages at the last full scan, adjusted by the placer's
+ *	moves since (read racily by STATS)
+ * @slice_pages: slice pages at the last full scan, adjusted likewise
  * @hot_pages: pages accessed in the last full scan
+ * @pass_dram: DRAM pages seen so far in the scan pass under way
+ * @pass_slice: slice pages seen so far in the pass under way
+ * @pass_hot: pages seen accessed so far in the pass under way
  * @stats: the placer's counters for this process
  * @sample_lock: protects @samples, @nr_samples, @children, @nr_children;
  *	taken in the page-fault path by the perf overflow handler
@@ -211,6 +216,9 @@ struct memview_proc {
 	u64 dram_pages;
 	u64 slice_pages;
 	u64 hot_pages;
+	u64 pass_dram;
+	u64 pass_slice;
+	u64 pass_hot;
 	struct memview_stats_counters stats;
 
 	spinlock_t sample_lock;
@@ -278,7 +286,7 @@ enum memview_pte_kind {
 	MEMVIEW_PTE_SLICE,	/* a memview slice page */
 	MEMVIEW_PTE_OTHER,	/* other device memory, or a PFN map */
 };
-void memview_walk_pmd(struct mm_struct *mm, unsigned long start,
+void memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 		      unsigned long end, u8 *kinds,
 		      struct memview_slice **slices);
 int memview_residency(struct memview_residency *cmd);

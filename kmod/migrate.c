@@ -107,7 +107,7 @@ int memview_migrate_pmd(struct memview_migration *m,
 	int ret;
 
 	bitmap_zero(m->moved, MEMVIEW_BATCH_PAGES);
-	memview_walk_pmd(mm, start, end, m->kinds, NULL);
+	memview_walk_pmd(vma, start, end, m->kinds, NULL);
 	for (i = 0; i < n; i++) {
 		if (m->mask && !test_bit(i, m->mask))
 			continue;

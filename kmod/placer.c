@@ -39,7 +39,6 @@ static struct memview_policy memview_policy = {
 
 struct memview_stats_counters memview_totals;
 static struct task_struct *memview_placer_task;
-static atomic64_t memview_rounds;
 
 /*
  * Packed heat of one page, an xarray value entry (62 bits):
@@ -249,7 +248,7 @@ static void memview_scan_pmd(struct memview_scan *sc,
 	pud_t *pud;
 
 	memset(sc->young, 0, n);
-	memview_walk_pmd(mm, start, end, sc->kinds, NULL);
+	memview_walk_pmd(vma, start, end, sc->kinds, NULL);
 	sc->budget -= n;
 	STAT_ADD(sc->p, pages_scanned, n);
 
@@ -329,7 +328,7 @@ static void memview_scan(struct memview_scan *sc)
 			} else {
 				/* Heat from fault samples alone. */
 				memset(sc->young, 0, MEMVIEW_BATCH_PAGES);
-				memview_walk_pmd(sc->mm, addr, next, sc->kinds,
+				memview_walk_pmd(vma, addr, next, sc->kinds,
 						 NULL);
 				sc->budget -= (next - addr) >> PAGE_SHIFT;
 				memview_scan_update(sc, addr,
@@ -439,6 +438,22 @@ static u64 memview_rate_pages(u32 mbps, u32 interval_ms)
 	return max_t(u64, 1, ((u64)mbps << 20) / PAGE_SIZE * interval_ms / 1000);
 }
 
+/* Keep the page counts true after @n pages moved down (or up). */
+static void memview_account_move(struct memview_proc *p, u64 n, bool down)
+{
+	u64 *from_pass = down ? &p->pass_dram : &p->pass_slice;
+	u64 *to_pass = down ? &p->pass_slice : &p->pass_dram;
+	u64 from = down ? p->dram_pages : p->slice_pages;
+	u64 to = down ? p->slice_pages : p->dram_pages;
+
+	*from_pass -= min(*from_pass, n);
+	*to_pass += n;
+	from -= min(from, n);
+	to += n;
+	WRITE_ONCE(p->dram_pages, down ? from : to);
+	WRITE_ONCE(p->slice_pages, down ? to : from);
+}
+
 /* Decide and make the moves of one process after its scan. */
 static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 {
@@ -448,7 +463,11 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 					 sc->pol.scan_interval_ms);
 	u64 down_room = memview_rate_pages(sc->pol.demote_rate_mbps,
 					   sc->pol.scan_interval_ms);
-	u64 dram = sc->complete ? sc->dram : READ_ONCE(p->dram_pages);
+	/*
+	 * DRAM use: the last full pass, or what the pass under way has seen
+	 * already if that is more (a pass can take many rounds).
+	 */
+	u64 dram = max(READ_ONCE(p->dram_pages), p->pass_dram);
 	u32 nr_down = 0, nr_up = 0, i;
 	u64 want_down, moved;
 
@@ -504,13 +523,11 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 	sort(sc->cold, nr_down, sizeof(*sc->cold), memview_cand_by_addr, NULL);
 	moved = memview_move(sc, m, sc->cold, nr_down, DIR_DOWN);
 	STAT_ADD(p, demotions, moved);
-	dram -= min(dram, moved);
+	memview_account_move(p, moved, true);
 	sort(sc->hotc, nr_up, sizeof(*sc->hotc), memview_cand_by_addr, NULL);
 	moved = memview_move(sc, m, sc->hotc, nr_up, DIR_UP);
 	STAT_ADD(p, promotions, moved);
-	dram += moved;
-	if (sc->complete)
-		WRITE_ONCE(p->dram_pages, dram);
+	memview_account_move(p, moved, false);
 }
 
 static void memview_round_proc(struct memview_proc *p,
@@ -543,14 +560,20 @@ static void memview_round_proc(struct memview_proc *p,
 	mmap_read_lock(sc->mm);
 	memview_scan(sc);
 	STAT_ADD(p, scan_ns, ktime_to_ns(ktime_sub(ktime_get(), t0)));
+	p->pass_dram += sc->dram;
+	p->pass_slice += sc->slice;
+	p->pass_hot += sc->hot;
 	memview_place(sc, m);
 	mmap_read_unlock(sc->mm);
 	up_read(&memview_rwsem);
 	if (sc->complete) {
-		WRITE_ONCE(p->slice_pages, sc->slice);
-		WRITE_ONCE(p->hot_pages, sc->hot);
+		WRITE_ONCE(p->dram_pages, p->pass_dram);
+		WRITE_ONCE(p->slice_pages, p->pass_slice);
+		WRITE_ONCE(p->hot_pages, p->pass_hot);
+		p->pass_dram = p->pass_slice = p->pass_hot = 0;
 	}
-	STAT_ADD(p, rounds, 1);
+	/* Only the process's: the totals count the placer's own rounds. */
+	atomic64_inc(&p->stats.rounds);
 	mmput(sc->mm);
 	sc->mm = NULL;
 }
@@ -603,7 +626,6 @@ static int memview_placer_fn(void *unused)
 		 */
 		if (n > 0 && (pol.samplers & MEMVIEW_SAMPLE_ACCESS_BIT))
 			on_each_cpu(memview_flush_tlb_local, NULL, 1);
-		atomic64_inc(&memview_rounds);
 		atomic64_inc(&memview_totals.rounds);
 		schedule_timeout_interruptible(
 			msecs_to_jiffies(pol.scan_interval_ms));

@@ -42,13 +42,14 @@ static u8 memview_pfn_kind(unsigned long pfn, struct memview_slice **slicep)
 }
 
 /*
- * Fill @kinds (and @slices, if not NULL) for [start, end), which lies in one
- * VMA and one PMD.  Caller holds the mmap read lock and memview_rwsem.
+ * Fill @kinds (and @slices, if not NULL) for [start, end), which lies in
+ * @vma and one PMD.  Caller holds the mmap read lock and memview_rwsem.
  */
-void memview_walk_pmd(struct mm_struct *mm, unsigned long start,
+void memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 		      unsigned long end, u8 *kinds,
 		      struct memview_slice **slices)
 {
+	struct mm_struct *mm = vma->vm_mm;
 	unsigned long n = (end - start) >> PAGE_SHIFT, i;
 	pgd_t *pgd;
 	p4d_t *p4d;
@@ -83,6 +84,12 @@ void memview_walk_pmd(struct mm_struct *mm, unsigned long start,
 		return;
 	}
 	if (pmd_trans_huge(pmd)) {
+		/*
+		 * In an anonymous mapping a huge page that is not anonymous is
+		 * the huge zero page (is_huge_zero_pmd() needs unexported data).
+		 */
+		if (vma_is_anonymous(vma) && !PageAnon(pmd_page(pmd)))
+			return;
 		kind = memview_pfn_kind(pmd_pfn(pmd), NULL);
 		memset(kinds, kind == MEMVIEW_PTE_DRAM ? MEMVIEW_PTE_THP : kind, n);
 		return;
@@ -128,8 +135,7 @@ struct memview_residency_walk {
 	struct memview_slice **by_pos;
 };
 
-static void memview_residency_vma(struct mm_struct *mm,
-				  struct vm_area_struct *vma,
+static void memview_residency_vma(struct vm_area_struct *vma,
 				  unsigned long start, unsigned long end,
 				  struct memview_residency_walk *w,
 				  struct memview_residency *cmd)
@@ -141,7 +147,7 @@ static void memview_residency_vma(struct mm_struct *mm,
 	for (addr = start; addr < end; addr = next) {
 		next = min(end, (addr + PMD_SIZE) & PMD_MASK);
 		n = (next - addr) >> PAGE_SHIFT;
-		memview_walk_pmd(mm, addr, next, w->kinds, w->slices);
+		memview_walk_pmd(vma, addr, next, w->kinds, w->slices);
 		for (i = 0; i < n; i++) {
 			switch (w->kinds[i]) {
 			case MEMVIEW_PTE_NONE:
@@ -227,7 +233,7 @@ int memview_residency(struct memview_residency *cmd)
 		VMA_ITERATOR(vmi, mm, start);
 
 		for_each_vma_range(vmi, vma, end)
-			memview_residency_vma(mm, vma, max(start, vma->vm_start),
+			memview_residency_vma(vma, max(start, vma->vm_start),
 					      min(end, vma->vm_end), w, cmd);
 	}
 	mmap_read_unlock(mm);

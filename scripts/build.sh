@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build memview.ko with W=1 for every guest kernel (or the ones given as
-# arguments) into build/<kver>/, then memviewctl and the selftests once.
+# arguments) into build/<kver>/, then the userspace tools and the selftests
+# once (`make tools tests`).
 # Fails on any compiler or modpost warning.
 #
 # usage: scripts/build.sh [kver...]
@@ -27,14 +28,26 @@ mkdir -p build
 exec 9>build/.build.lock
 flock 9
 
+# Mirror the module sources into build/<kver>/, keeping their mtimes so that
+# kbuild recompiles only what changed.  Only sources: an in-tree build may
+# have left objects for another kernel in kmod/.
+sync_sources() {
+	local out=$1 f
+	if [[ -d $out/kmod || -d $out/uapi ]]; then
+		while IFS= read -r -d '' f; do
+			[[ -e ${f#"$out/"} ]] || rm -f "$f"
+		done < <(find "$out/kmod" "$out/uapi" -type f -name '*.[chS]' -print0 2>/dev/null)
+	fi
+	find kmod uapi -type f -name '*.[chS]' -exec cp -p --parents -t "$out/" {} +
+	cp -p Kbuild "$out/Kbuild"
+}
+
 build_module() {
 	local kver=$1 kdir=/usr/src/linux-headers-$1 out=$MEMVIEW_ROOT/build/$1
 	local log=$out/build.log bad
 	[[ -f $kdir/Makefile ]] || die "$kdir missing: run scripts/setup-host.sh"
-	# A fresh copy each time: kbuild writes objects next to the sources.
 	mkdir -p "$out"
-	rm -rf "$out/kmod" "$out/uapi" "$out/Kbuild" "$out/memview.ko"
-	cp -a Kbuild kmod uapi "$out/"
+	sync_sources "$out"
 	log "module for $kver -> build/$kver/memview.ko"
 	if ! make -C "$kdir" M="$out" W=1 -j"$JOBS" modules >"$log" 2>&1; then
 		cat "$log" >&2
@@ -43,6 +56,9 @@ build_module() {
 	bad=$(grep -E '[Ww]arning:|WARNING|undefined!' "$log" || true)
 	if [[ -n $bad ]]; then
 		printf '%s\n' "$bad" >&2
+		# The objects are built: drop them, or the next (incremental) build
+		# would not compile them again and would not see the warnings.
+		rm -rf "$out/kmod" "$out/memview.ko"
 		die "module build for $kver has warnings (log: build/$kver/build.log)"
 	fi
 	[[ -f $out/memview.ko ]] || die "build/$kver/memview.ko was not produced"
@@ -52,13 +68,9 @@ for kver in "${kvers[@]}"; do
 	build_module "$kver"
 done
 
-for dir in tools/memviewctl selftests/memview; do
-	if [[ ! -f $dir/Makefile ]]; then
-		log "skipping $dir: no Makefile yet"
-		continue
-	fi
-	log "make -C $dir"
-	make -C "$dir" -j"$JOBS" || die "make -C $dir failed"
-done
+# Userspace (memviewctl, the workload, the selftests): the top-level
+# Makefile's targets say what to build.
+log "make tools tests"
+make -C "$MEMVIEW_ROOT" -j"$JOBS" tools tests || die "userspace build failed"
 
 log "ok"

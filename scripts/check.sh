@@ -13,7 +13,8 @@
 # summary, non-zero exit without a failed test) adds a failed test named
 # after the kernel and the reason.  The last line printed is the total:
 #   N passed, N failed, N skipped
-# Logs: build/check/<kver>/ (guest.log, serial.log, dmesg, env, ...).
+# Logs: build/check/<run>/<kver>/ (guest.log, serial.log, dmesg, env, ...);
+# build/check/latest points to the last run.  The ten newest runs are kept.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -66,9 +67,16 @@ else
 	mapfile -t kvers < <(memview_kernels)
 fi
 
+# A directory per run, so that concurrent runs do not clobber each other.
+run=$(date +%Y%m%d-%H%M%S)-$$
+rundir=$MEMVIEW_ROOT/build/check/$run
+mkdir -p "$rundir"
+ln -sfn "$run" "$MEMVIEW_ROOT/build/check/latest"
+find "$MEMVIEW_ROOT/build/check" -mindepth 1 -maxdepth 1 -type d -name '2*' |
+	sort -r | tail -n +11 | xargs -r rm -rf
+
 for kver in "${kvers[@]}"; do
-	out=$MEMVIEW_ROOT/build/check/$kver
-	rm -rf "$out"
+	out=$rundir/$kver
 	mkdir -p "$out"
 	echo "==== $kver: $TEST_CMD ===="
 	t0=$SECONDS
@@ -113,7 +121,7 @@ for kver in "${kvers[@]}"; do
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
 	total_skip=$((total_skip + skip))
-	report+=("$kver: $pass passed, $fail failed, $skip skipped (${secs}s, logs in build/check/$kver)")
+	report+=("$kver: $pass passed, $fail failed, $skip skipped (${secs}s, logs in build/check/$run/$kver)")
 done
 
 report+=("total time $((SECONDS - start))s")

@@ -133,13 +133,20 @@ resolve_kernels() {
 		'6\.12\.[0-9]+\+deb12(\.[0-9]+)?-amd64' || true)}
 }
 
+kernel_available() {
+	[[ -n $1 ]] && image_pkg "$1" >/dev/null && [[ -n ${KPKGS[linux-headers-$1]:-} ]]
+}
+
 resolve_kernels
-if [[ -z $KVER_61 || -z $KVER_612 ]] && ((!updated)); then
+if ! kernel_available "$KVER_61" || ! kernel_available "$KVER_612"; then
 	apt_update
 	resolve_kernels
 fi
 [[ -n $KVER_61 ]] || die "no linux-image-6.1.0-*-amd64 package available"
 [[ -n $KVER_612 ]] || die "no linux-image-6.12.*+deb12-amd64 package available"
+for k in "$KVER_61" "$KVER_612"; do
+	kernel_available "$k" || die "no linux-image/linux-headers packages for $k"
+done
 log "guest kernels: $KVER_61 $KVER_612"
 
 # 3. Host packages.

@@ -16,7 +16,10 @@
 #   - a CXL host bridge with a 512M persistent type-3 device (with LSA), and
 #     on 6.12 a second root port with a 512M volatile type-3 device, under a
 #     4 GiB fixed memory window;
-#   - a QMP socket at <outdir>/qmp.sock (poison injection).
+#   - a QMP socket, linked from <outdir>/qmp.sock (poison injection), e.g.
+#     {"execute":"cxl-inject-poison","arguments":{"path":
+#      "/machine/peripheral/cxl-pmem0","start":0,"length":64}}
+#     (devices: cxl-pmem0, and cxl-vmem0 on 6.12).
 #
 # outdir (default build/vm/<kver>-<date>-<pid>) receives: guest-cmd,
 # guest.log (the command's output, streamed here as it runs), serial.log
@@ -58,7 +61,6 @@ out=$(cd "$out" && pwd -P)
 case $out in
 *[,[:space:]]*) die "outdir must not contain commas or white space: $out" ;;
 esac
-((${#out} < 96)) || die "outdir path too long for the QMP socket: $out"
 rm -f "$out"/{guest-cmd,guest.log,serial.log,dmesg,rc,qemu.log,failures,qmp.sock}
 printf '%s\n' "$guest_cmd" >"$out/guest-cmd"
 
@@ -123,7 +125,8 @@ args=(
 	-smp 2 -m 4G
 	-display none
 	-chardev "file,id=con,path=$out/serial.log" -serial chardev:con
-	-qmp "unix:$out/qmp.sock,server=on,wait=off"
+	# A unix socket path is limited to 108 bytes: make it in $tmp, link it.
+	-qmp "unix:$tmp/qmp.sock,server=on,wait=off"
 	-kernel "$vmlinuz" -initrd "$initrd" -append "${append[*]}"
 	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
 	-device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot,bus=pcie.0"
@@ -132,6 +135,7 @@ args=(
 	"${cxl[@]}"
 )
 
+ln -s "$tmp/qmp.sock" "$out/qmp.sock"
 log "booting $kver (timeout ${timeout_s}s), output in $out"
 start=$SECONDS
 timeout -k 10 "$timeout_s" "$qemu" "${args[@]}" </dev/null >"$out/qemu.log" 2>&1 &

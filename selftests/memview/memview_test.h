@@ -2,8 +2,8 @@
 /*
  * Helpers shared by the memview selftests: device and ioctl wrappers, the
  * test ranges handed over by the QEMU harness in the environment, data
- * patterns.  Nothing here depends on the kselftest harness (the helper
- * programs use it too); the fixture lives in memview_harness.h.
+ * patterns.  Nothing here depends on the kselftest harness, so mv-hold and
+ * mv-region use it too; the fixture lives in memview_harness.h.
  *
  * Every wrapper returns 0 or a negative errno, so tests can assert exact
  * errnos with ASSERT_EQ(-EINVAL, mv_...()).

@@ -797,10 +797,38 @@ static int unprivileged_child(struct mv_chan *c, const struct mv_range *r)
 		       ret ? strerror(-ret) : "success");
 		return 16;
 	}
+	/* Looking needs no privilege. */
+	{
+		struct memview_region_entry *re;
+		struct memview_slice_entry *se;
+		struct memview_info info;
+		__u32 n;
+
+		ret = mv_get_info(fd, &info);
+		if (!ret) {
+			ret = mv_region_list(fd, &re, &n);
+			if (!ret)
+				free(re);
+		}
+		if (!ret) {
+			ret = mv_slice_list(fd, MEMVIEW_SLICE_LIST_REGION, id,
+					    &se, &n);
+			if (!ret)
+				free(se);
+		}
+		if (ret) {
+			mv_log("child: GET_INFO/REGION_LIST/SLICE_LIST unprivileged: %s",
+			       strerror(-ret));
+			return 18;
+		}
+	}
 	return mv_chan_send(c->to_parent[1], STEP_REMOVE) ? 17 : 0;
 }
 
-/* Without CAP_SYS_ADMIN, REGION_ADD and REGION_REMOVE give EPERM. */
+/*
+ * Without CAP_SYS_ADMIN, REGION_ADD and REGION_REMOVE give EPERM; GET_INFO
+ * and the lists still work.
+ */
 TEST_F(region, unprivileged)
 {
 	struct memview_region_entry e;

@@ -13,7 +13,9 @@
  *  - unknown flags, and reserved fields that are not zero, give -EINVAL;
  *  - fields named out_* are written by the kernel; all other fields are inputs;
  *  - addresses, lengths and user pointers are __aligned_u64;
- *  - unknown commands give -ENOTTY.
+ *  - unknown commands give -ENOTTY;
+ *  - the struct is written back on success, and on -EMSGSIZE, -EBUSY and
+ *    -EINTR, whose out_ fields say what was needed or done.
  */
 #ifndef _UAPI_LINUX_MEMVIEW_H
 #define _UAPI_LINUX_MEMVIEW_H
@@ -201,8 +203,9 @@ enum memview_slice_state {
  * @phys_addr: first byte of the slice
  * @total_pages: pages in the slice
  * @used_pages: pages allocated now
- * @free_pages: pages free now (total - used - poisoned)
- * @poisoned_pages: pages retired after a memory error
+ * @free_pages: pages that can be allocated now; total = used + free + poisoned
+ * @poisoned_pages: pages retired after a memory error (a poisoned page that
+ *	is still mapped counts as used until it is freed)
  * @migrations_in: pages migrated into the slice since it was created
  * @migrations_out: pages migrated out of the slice since it was created
  * @errors: memory errors reported on the slice
@@ -391,7 +394,8 @@ struct memview_residency_entry {
  * @out_dram_pages: present pages in system RAM (a PMD-mapped THP counts 512)
  * @out_slice_pages: present pages in memview slices
  * @out_other_pages: present pages that are neither (other device memory)
- * @out_not_present: mapped pages that are not present (never touched, swapped)
+ * @out_not_present: pages whose page-table entry is a swap or migration
+ *	entry (pages never touched are in no counter)
  * @slices: user pointer to an array of struct memview_residency_entry
  */
 struct memview_residency {
