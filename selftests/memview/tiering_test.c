@@ -1038,8 +1038,9 @@ static void wl_finish(struct __test_metadata *_metadata, int fd,
  * the whole address space has file pages besides, which no budget covers)
  * may exceed the budget by:
  *  - what the placer cannot have demoted yet: the child is attached with
- *    excess0 pages above its budget and each round demotes at most `rate'
- *    pages (demote_rate_mbps); after r rounds of the process,
+ *    excess0 pages above its budget, and a round may demote `rate' pages
+ *    (demote_rate_mbps) and promotes nothing while the process is above
+ *    its budget, so after r rounds of the process at most
  *    max(0, excess0 - r * rate) remain;
  *  - BATCH_PAGES: promotions are sized assuming every chosen demotion
  *    succeeds, and the kernel may refuse a batch (busy);
@@ -1366,6 +1367,8 @@ TEST_F_TIMEOUT(tiering, hot_set_shift, TIER_TIMEOUT)
 
 #define PP_WARMUP	16	/* child rounds before the window */
 #define PP_WINDOW	32	/* child rounds measured */
+#define PP_NEG_WARMUP	4	/* the same for the negative check: shorter, */
+#define PP_NEG_WINDOW	24	/* every round moves a thousand pages there */
 #define PP_MAX_ROUNDS	200	/* placer rounds the whole run may take */
 
 /* What a ping-pong window measured, and the bound for hysteresis @h. */
@@ -1391,12 +1394,13 @@ static __u64 pp_bound(const struct pp_window *pw, __u32 h)
  * A hot set a quarter larger than the budget (5 MiB, 4 MiB budget; the
  * child touches every page every pass): the budget holds four fifths of
  * it, and the placer can only trade hot pages for hot pages.  Measures
- * PP_WINDOW rounds of the child after PP_WARMUP, with the budget checked
- * every round.
+ * @window rounds of the child after @warmup, with hysteresis_rounds
+ * @hysteresis and the budget checked every round.
  */
 static void pingpong_window(struct __test_metadata *_metadata,
 			    struct mv_fixture *fx, struct kids *kids,
-			    __u32 hysteresis, struct pp_window *pw)
+			    __u32 hysteresis, __u64 warmup, __u64 window,
+			    struct pp_window *pw)
 {
 	__u64 budget = mv_data_len(4);
 	struct memview_stats s0, s;
@@ -1419,7 +1423,7 @@ static void pingpong_window(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, mv_wait_rounds(fx->fd, 1, NULL));
 		check_budget(_metadata, fx->fd, &run, &m);
 		ASSERT_EQ(0, mv_stats(fx->fd, run.pid, &s0));
-		if (s0.out_rounds >= PP_WARMUP)
+		if (s0.out_rounds >= warmup)
 			break;
 	}
 	log_stats("child after the warm-up", &s0);
@@ -1429,7 +1433,7 @@ static void pingpong_window(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, mv_wait_rounds(fx->fd, 1, NULL));
 		check_budget(_metadata, fx->fd, &run, &m);
 		ASSERT_EQ(0, mv_stats(fx->fd, run.pid, &s));
-	} while (s.out_rounds - s0.out_rounds < PP_WINDOW);
+	} while (s.out_rounds - s0.out_rounds < window);
 	pw->rounds = s.out_rounds - s0.out_rounds;
 	pw->pingpongs = s.out_pingpongs - s0.out_pingpongs;
 	pw->promotions = s.out_promotions - s0.out_promotions;
@@ -1460,7 +1464,7 @@ TEST_F_TIMEOUT(tiering, pingpong_bound, TIER_TIMEOUT)
 	ASSERT_EQ(0, mv_get_policy(self->f.fd, &pol));
 	ASSERT_LT(0U, pol.hysteresis_rounds);
 	pingpong_window(_metadata, &self->f, &self->kids,
-			pol.hysteresis_rounds, &pw);
+			pol.hysteresis_rounds, PP_WARMUP, PP_WINDOW, &pw);
 	/* The workload does provoke: pages traded, reversals held back. */
 	EXPECT_LT(0ULL, pw.promotions);
 	EXPECT_LT(0ULL, pw.demotions);
@@ -1492,7 +1496,8 @@ TEST_F_TIMEOUT(tiering, pingpong_no_hysteresis, TIER_TIMEOUT)
 		if (knobs[i].bit == MEMVIEW_POLICY_HYSTERESIS)
 			h = knobs[i].dflt;
 	ASSERT_EQ(0, mv_get_policy(self->f.fd, &pol));
-	pingpong_window(_metadata, &self->f, &self->kids, 0, &pw);
+	pingpong_window(_metadata, &self->f, &self->kids, 0, PP_NEG_WARMUP,
+			PP_NEG_WINDOW, &pw);
 	EXPECT_LT(pp_bound(&pw, h), pw.pingpongs)
 		TH_LOG("%llu ping-pongs in %llu rounds of %llu pages without hysteresis: within the bound for %u",
 		       (unsigned long long)pw.pingpongs,
