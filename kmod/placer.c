@@ -721,6 +721,8 @@ int memview_set_policy(struct memview_policy *cmd)
 				*memview_policy_field(cmd, r->off);
 	}
 	mutex_unlock(&memview_policy_lock);
+	/* A shorter interval takes effect now, not after the old one. */
+	wake_up_process(memview_placer_task);
 	memview_policy_fill(cmd);
 	return 0;
 }

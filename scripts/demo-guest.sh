@@ -6,10 +6,13 @@
 #
 # Shows memview tiering a workload, step by step: load the module, give it
 # the CXL region (and the PMEM range), run mv-workload under
-# "memviewctl run --budget", demote its cold part into the slices, promote
-# some back, stop it (its checksum must hold) and give the regions back.
-# After each step "memviewctl list -v" shows the slices' counters and where
-# the workload's pages are.
+# "memviewctl run --manual", demote its cold part into the slices, promote
+# some back by hand, stop it (its checksum must hold); then run a second
+# workload under "memviewctl run --budget" and let the placer settle it by
+# itself (hot part in DRAM, cold part in the slices), shown with
+# "memviewctl top --once"; give the regions back.  After each step
+# "memviewctl list -v" shows the slices' counters and where the workload's
+# pages are.
 #
 # Exit: 0 when every step worked and the workload's checksum held.
 set -euo pipefail
@@ -87,13 +90,13 @@ fi
 	die "no region to demo with: neither MEMVIEW_CXL_REGION nor MEMVIEW_PMEM_RANGE is set"
 run memviewctl list --regions --slices --verbose --table
 
-heading "Start a workload under memview, with a $BUDGET DRAM budget"
+heading "Start a workload under memview, placed by hand (--manual)"
 echo "mv-workload maps $WL_SIZE, fills it with a pattern, touches its first quarter"
 echo "over and over (hot) and checks the checksum of all of it now and then."
 echo
-printf '$ memviewctl run --budget %s -- mv-workload --size %s --hot-fraction 0.25 &\n' \
-	"$BUDGET" "$WL_SIZE"
-"$MEMVIEWCTL" run --budget "$BUDGET" -- "$MV_WORKLOAD" --size "$WL_SIZE" \
+printf '$ memviewctl run --manual -- mv-workload --size %s --hot-fraction 0.25 &\n' \
+	"$WL_SIZE"
+"$MEMVIEWCTL" run --manual -- "$MV_WORKLOAD" --size "$WL_SIZE" \
 	--hot-fraction 0.25 --verify-interval 5 >"$wl_out" &
 run_pid=$!
 for ((i = 0; i < 600; i++)); do
@@ -145,6 +148,44 @@ echo
 echo "Its pages in the slices were freed when it exited:"
 echo
 run memviewctl list --verbose --table
+
+heading "Automatic tiering: a workload under a $BUDGET DRAM budget"
+echo "The placer (kernel thread memviewd) scans the page tables every round,"
+echo "keeps a heat estimate per page, demotes what stays idle and keeps the"
+echo "process within its DRAM budget, hot pages first.  Nobody calls demote."
+echo
+printf '$ memviewctl run --budget %s -- mv-workload --size %s --hot-fraction 0.25 --verify-interval 0 &\n' \
+	"$BUDGET" "$WL_SIZE"
+"$MEMVIEWCTL" run --budget "$BUDGET" -- "$MV_WORKLOAD" --size "$WL_SIZE" \
+	--hot-fraction 0.25 --verify-interval 0 >"$wl_out" &
+run_pid=$!
+for ((i = 0; i < 600; i++)); do
+	[[ $(head -n 1 "$wl_out") == pid=* ]] && break
+	kill -0 "$run_pid" 2>/dev/null || die "the workload ended early: $(cat "$wl_out")"
+	sleep 0.1
+done
+wl_pid=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$(head -n 1 "$wl_out")")
+[[ -n $wl_pid ]] || die "mv-workload printed no pid line"
+rounds() { memviewctl stats --json | jq .rounds; }
+r0=$(rounds)
+for target in 3 20; do
+	while (($(rounds) < r0 + target)); do
+		kill -0 "$run_pid" 2>/dev/null || die "the workload ended early"
+		sleep 0.2
+	done
+	echo "After $target placer rounds:"
+	echo
+	run memviewctl top --once
+	echo
+done
+run memviewctl stats "$wl_pid" --table
+printf '$ kill -TERM %s\n' "$wl_pid"
+kill -TERM "$wl_pid"
+rc=0
+wait "$run_pid" || rc=$?
+wl_pid=''
+tail -n 1 "$wl_out"
+((rc == 0)) || die "the workload exited $rc: its checksum did not hold"
 
 heading "Give the regions back"
 run memviewctl remove-region --all

@@ -461,7 +461,8 @@ enum memview_fault_sampler {
  *	within this many rounds counts as a ping-pong, 1..1000
  * @promote_rate_mbps: MiB per second the placer may promote, 0 = no limit
  * @demote_rate_mbps: MiB per second the placer may demote, 0 = no limit
- * @sample_period: page faults per fault sample, 1..1000000
+ * @sample_period: page faults per fault sample, 1..1000000; applies to
+ *	processes attached after the change
  * @samplers: MEMVIEW_SAMPLE_* signals in use
  * @out_fault_sampler: enum memview_fault_sampler in use on this host
  * @__reserved: must be 0
@@ -506,7 +507,8 @@ struct memview_policy {
  * @out_skipped_hysteresis: moves not made: the page moved too recently
  * @out_skipped_rate: moves not made: the rate limit was reached
  * @out_skipped_busy: moves the kernel refused (pinned, locked, raced)
- * @out_skipped_no_space: moves not made: no free page in the target tier
+ * @out_skipped_no_space: moves not made: no free page in the target tier,
+ *	or no room in the DRAM budget for a promotion
  * @out_dram_pages: pages in DRAM at the last scan (per process; 0 for pid 0)
  * @out_slice_pages: pages in slices at the last scan (per process)
  * @out_dram_budget_pages: the budget in pages, 0 = none (per process)
