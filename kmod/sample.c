@@ -99,13 +99,14 @@ void memview_sampler_start(struct memview_proc *p)
 
 	for (i = 0; i < n; i++) {
 		ev = memview_fault_counter(p, threads[i]);
-		if (IS_ERR(ev)) {
+		if (!IS_ERR(ev)) {
+			p->events[p->nr_events++] = ev;
+		} else if (PTR_ERR(ev) != -ESRCH && PTR_ERR(ev) != -ENOMEM) {
+			/* Not a thread that is exiting: the host cannot. */
 			pr_info_once("page-fault sampling unavailable: %ld\n",
 				     PTR_ERR(ev));
 			WRITE_ONCE(memview_fault_sampler,
 				   MEMVIEW_FAULT_SAMPLER_NONE);
-		} else {
-			p->events[p->nr_events++] = ev;
 		}
 		put_task_struct(threads[i]);
 	}
