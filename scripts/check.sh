@@ -17,6 +17,10 @@
 # build/check/latest points to the last run.  The ten newest runs are kept.
 set -euo pipefail
 
+# The whole script is one compound command, read before it runs: editing or
+# updating this file (git pull) while a long run is going does not break it.
+{
+
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -94,7 +98,7 @@ for kver in "${kvers[@]}"; do
 	# vm.sh lists why a run failed in $out/failures, one reason a line.
 	extra=()
 	infra=''
-	if ((vm_rc != 0)); then
+	if ((vm_rc != 0)) && [[ -s $out/failures ]]; then
 		while IFS= read -r reason; do
 			case $reason in
 			kernel\ *) extra+=("vm-$kver: $reason") ;;
@@ -107,9 +111,8 @@ for kver in "${kvers[@]}"; do
 			*) infra="${infra:+$infra; }$reason" ;;
 			esac
 		done <"$out/failures"
-		if [[ ! -s $out/failures ]]; then
-			infra="vm.sh exited with $vm_rc"
-		fi
+	elif ((vm_rc != 0)); then
+		infra="vm.sh exited with $vm_rc"
 	fi
 	if ((!have_summary)); then
 		infra="${infra:+$infra; }no selftest summary line"
@@ -126,3 +129,5 @@ done
 
 report+=("total time $((SECONDS - start))s")
 finish
+exit
+}

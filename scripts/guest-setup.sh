@@ -104,10 +104,37 @@ memdev_with() { # pmem_size|ram_size -> the first memdev with that capacity
 		jqi "[items | select((.$1 // 0) > 0)][0].memdev // empty"
 }
 
-have_endpoint() {
+# The endpoint port of a memdev: the one whose uport is the memdev (`cxl
+# list -m` filtering is not reliable with several memdevs).
+memdev_endpoint() {
+	local e u
+	for e in "$CXL_SYSFS"/endpoint*; do
+		[[ -e $e/uport ]] || continue
+		u=$(readlink -f "$e/uport")
+		if [[ ${u##*/} == "$1" ]]; then
+			printf '%s\n' "${e##*/}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+have_endpoint() { # pmem_size|ram_size
 	local m
-	m=$(memdev_with "$1") && [[ -n $m ]] &&
-		[[ -n $(cxl list -E -m "$m" 2>/dev/null | jqi 'items | .endpoint // empty') ]]
+	m=$(memdev_with "$1") && [[ -n $m ]] && memdev_endpoint "$m" >/dev/null
+}
+
+# The region a memdev's endpoint decoders already map in a mode (pmem|ram).
+memdev_region() {
+	local ep d
+	ep=$(memdev_endpoint "$1") || return 0
+	for d in "$CXL_SYSFS/decoder${ep#endpoint}".*; do
+		[[ -e $d/mode && -e $d/region ]] || continue
+		if [[ $(<"$d/mode") == "$2" && -n $(<"$d/region") ]]; then
+			cat "$d/region"
+			return 0
+		fi
+	done
 }
 
 root_decoder() { # pmem_capable|volatile_capable
@@ -129,8 +156,7 @@ setup_cxl_pmem() {
 	local mem dec region json start size ns
 	wait_for "a CXL memdev with persistent capacity" 60 have_endpoint pmem_size
 	mem=$(memdev_with pmem_size)
-	region=$(cxl list -R -m "$mem" 2>/dev/null |
-		jqi '[items | select(.type == "pmem")][0].region // empty')
+	region=$(memdev_region "$mem" pmem)
 	if [[ -z $region ]]; then
 		dec=$(root_decoder pmem_capable)
 		[[ -n $dec ]] || die "no pmem-capable CXL root decoder"
@@ -205,14 +231,13 @@ setup_cxl_ram() {
 	wait_for "a CXL memdev with volatile capacity" 60 have_endpoint ram_size
 	mem=$(memdev_with ram_size)
 	size=$(cxl list -M -m "$mem" | jqi 'items | .ram_size')
-	region=$(cxl list -R -m "$mem" 2>/dev/null |
-		jqi '[items | select(.type == "ram")][0].region // empty')
+	region=$(memdev_region "$mem" ram)
 	if [[ -z $region ]]; then
 		dec=$(root_decoder volatile_capable)
 		[[ -n $dec ]] || die "no volatile-capable CXL root decoder"
 		[[ -e $CXL_SYSFS/$dec/create_ram_region ]] ||
 			die "$dec has no create_ram_region (kernel too old)"
-		ep=$(cxl list -E -m "$mem" | jqi 'items | .endpoint')
+		ep=$(memdev_endpoint "$mem")
 		# The endpoint's first unused decoder (they are allocated in order).
 		edec=''
 		for d in "$CXL_SYSFS/decoder${ep#endpoint}".*; do

@@ -36,6 +36,10 @@
 #   MEMVIEW_QEMU        QEMU binary (default qemu-system-x86_64)
 set -euo pipefail
 
+# The whole script is one compound command, read before it runs: editing or
+# updating this file (git pull) while a long run is going does not break it.
+{
+
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -58,9 +62,12 @@ else
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd -P)
-case $out in
-*[,[:space:]]*) die "outdir must not contain commas or white space: $out" ;;
-esac
+# These go on the kernel command line or into QEMU options.
+for p in "$out" "$MEMVIEW_ROOT" "$kmoddir"; do
+	case $p in
+	*[,[:space:]]*) die "path must not contain commas or white space: $p" ;;
+	esac
+done
 rm -f "$out"/{guest-cmd,guest.log,serial.log,dmesg,rc,qemu.log,failures,qmp.sock}
 printf '%s\n' "$guest_cmd" >"$out/guest-cmd"
 
@@ -208,3 +215,4 @@ for f in "${failures[@]}"; do
 done
 log "$kver: failed after ${elapsed}s, logs in $out"
 exit 1
+}
