@@ -195,7 +195,9 @@ TEST_F(perm, attach_bad_args)
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
 	a.pid = self->f.pid;
-	a.flags = 1;
+	a.flags = 1U << 31;	/* no such flag */
+	EXPECT_EQ(-EINVAL, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_ATTACH, &a));
+	a.flags = MEMVIEW_ATTACH_FOLLOW_CHILDREN;	/* needs AUTO */
 	EXPECT_EQ(-EINVAL, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_ATTACH, &a));
 	a.flags = 0;
 	a.__reserved = 1;

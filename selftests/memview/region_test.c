@@ -104,7 +104,7 @@ TEST_F(device, unknown_ioctl)
 	EXPECT_EQ(-ENOTTY, mv_ioctl(self->fd,
 				    _IO(MEMVIEW_TYPE, MEMVIEW_CMD_BASE - 1), buf));
 	EXPECT_EQ(-ENOTTY, mv_ioctl(self->fd,
-				    _IO(MEMVIEW_TYPE, MEMVIEW_CMD_RESIDENCY + 1),
+				    _IO(MEMVIEW_TYPE, MEMVIEW_CMD_STATS + 1),
 				    buf));
 	EXPECT_EQ(-ENOTTY, mv_ioctl(self->fd, _IO(MEMVIEW_TYPE, 0xff), buf));
 	EXPECT_EQ(-ENOTTY, mv_ioctl(self->fd,
