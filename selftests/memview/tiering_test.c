@@ -1365,7 +1365,7 @@ TEST_F_TIMEOUT(tiering, hot_set_shift, TIER_TIMEOUT)
 /* ------------------------------------------------------------------ */
 /* Ping-pong.                                                          */
 
-#define PP_WARMUP	16	/* child rounds before the window */
+#define PP_WARMUP	2	/* child rounds before the window: the budget */
 #define PP_WINDOW	32	/* child rounds measured */
 #define PP_NEG_WARMUP	4	/* the same for the negative check: shorter, */
 #define PP_NEG_WINDOW	24	/* every round moves a thousand pages there */
@@ -1528,6 +1528,7 @@ TEST_F_TIMEOUT(tiering, budget_partial_scans, TIER_TIMEOUT)
 	struct tiers m, a;
 	bool within = false;
 	struct wl w;
+	__u64 pass;
 	int r;
 
 	MV_SETUP_SKIPPED();
@@ -1558,7 +1559,20 @@ TEST_F_TIMEOUT(tiering, budget_partial_scans, TIER_TIMEOUT)
 		TH_LOG("%llu budget-covered pages in DRAM after %d rounds, budget %llu",
 		       (unsigned long long)m.dram, PARTIAL_ROUNDS,
 		       (unsigned long long)run.budget);
-	/* Budget-neutral trades since the last complete scan: a batch. */
+	/*
+	 * out_dram_pages is the count of the last complete pass: let one
+	 * pass finish after the budget was reached (its pages / PARTIAL_PAGES
+	 * rounds, one more for a pass under way), then it must match what
+	 * RESIDENCY sees, up to budget-neutral trades: a batch.
+	 */
+	pass = s.out_rounds + (m.dram + m.slice) / PARTIAL_PAGES + 2;
+	for (r = 0; s.out_rounds < pass; r++) {
+		ASSERT_GT(PARTIAL_ROUNDS, r);
+		ASSERT_EQ(0, mv_wait_rounds(self->f.fd, 1, NULL));
+		ASSERT_EQ(0, mv_stats(self->f.fd, run.pid, &s));
+	}
+	ASSERT_EQ(0, proc_tiers(self->f.fd, run.pid, &m, &a));
+	log_stats("child after a full pass", &s);
 	EXPECT_GE(s.out_dram_pages + BATCH_PAGES + FAULT_SLACK, m.dram)
 		TH_LOG("STATS out_dram_pages %llu, RESIDENCY %llu",
 		       (unsigned long long)s.out_dram_pages,
