@@ -772,8 +772,11 @@ int memview_stats(struct memview_stats *cmd)
 		return PTR_ERR(mm);
 	mmput(mm);
 	memview_stats_fill(cmd, &p->stats);
-	cmd->out_dram_pages = READ_ONCE(p->dram_pages);
-	cmd->out_slice_pages = READ_ONCE(p->slice_pages);
+	/* The last full pass, or the pass under way if it has seen more. */
+	cmd->out_dram_pages = max(READ_ONCE(p->dram_pages),
+				  READ_ONCE(p->pass_dram));
+	cmd->out_slice_pages = max(READ_ONCE(p->slice_pages),
+				   READ_ONCE(p->pass_slice));
 	cmd->out_dram_budget_pages = p->dram_budget >> PAGE_SHIFT;
 	cmd->out_hot_pages = READ_ONCE(p->hot_pages);
 	memview_proc_put(p);
