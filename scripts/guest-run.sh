@@ -8,6 +8,10 @@
 # usage (as the vm.sh guest command):
 #   scripts/vm.sh <kver> 'scripts/guest-run.sh selftests/memview/run_tests.sh'
 set -euo pipefail
+# QEMU 10 under TCG can segfault on an XSAVE that crosses from a DRAM page
+# into an emulated CXL page (glibc's lazy-binding trampoline on a partly
+# demoted stack): bind eagerly so tiered programs in the guest never do it.
+export LD_BIND_NOW=1
 
 [[ $# -ge 1 ]] || {
 	echo "usage: $0 <command> [args...]" >&2
