@@ -44,6 +44,10 @@ enum {
 	MEMVIEW_CMD_SET_POLICY,
 	MEMVIEW_CMD_GET_POLICY,
 	MEMVIEW_CMD_STATS,
+	MEMVIEW_CMD_SLICE_FENCE,
+	MEMVIEW_CMD_SLICE_UNFENCE,
+	MEMVIEW_CMD_ERROR_REPORT,
+	MEMVIEW_CMD_ERROR_INJECT,
 };
 
 /* Bits of memview_info.out_features. */
@@ -52,6 +56,7 @@ enum memview_features {
 	MEMVIEW_FEATURE_PROMOTE_NODE	= 1 << 1, /* MIGRATE_NODE */
 	MEMVIEW_FEATURE_RESIDENCY	= 1 << 2, /* MEMVIEW_IOCTL_RESIDENCY */
 	MEMVIEW_FEATURE_AUTO		= 1 << 3, /* placer, policy, stats */
+	MEMVIEW_FEATURE_RAS		= 1 << 4, /* fence, errors, events */
 };
 
 /**
@@ -65,6 +70,8 @@ enum memview_features {
  * @out_page_size: bytes per page, the unit of every page counter
  * @out_nr_slices: slices registered now, over all regions
  * @__reserved: must be 0
+ * @out_poisoned_pages: pages of all slices retired after a memory error
+ *	(memview's HardwareCorrupted; counted when the error is recorded)
  */
 struct memview_info {
 	__u32 size;
@@ -76,6 +83,7 @@ struct memview_info {
 	__aligned_u64 out_page_size;
 	__u32 out_nr_slices;
 	__u32 __reserved;
+	__aligned_u64 out_poisoned_pages;
 };
 #define MEMVIEW_IOCTL_GET_INFO	_IO(MEMVIEW_TYPE, MEMVIEW_CMD_GET_INFO)
 
@@ -203,12 +211,29 @@ enum memview_slice_state {
  * @phys_addr: first byte of the slice
  * @total_pages: pages in the slice
  * @used_pages: pages allocated now
- * @free_pages: pages that can be allocated now; total = used + free + poisoned
- * @poisoned_pages: pages retired after a memory error (a poisoned page that
- *	is still mapped counts as used until it is freed)
+ * @free_pages: pages not allocated and not poisoned (allocated from only
+ *	while the state is ONLINE or DEGRADED); total = used + free + poisoned
+ * @poisoned_pages: pages retired after an uncorrectable memory error: their
+ *	data is gone and they are never handed out again (a poisoned page that
+ *	something still pins counts as used until it is freed)
  * @migrations_in: pages migrated into the slice since it was created
  * @migrations_out: pages migrated out of the slice since it was created
- * @errors: memory errors reported on the slice
+ * @errors: memory errors reported on the slice, corrected + uncorrectable
+ *
+ * Fields below came with MEMVIEW_FEATURE_RAS; see memview_slice_list.entry_size.
+ * @corrected_errors: corrected errors reported on the slice
+ * @uncorrectable_errors: uncorrectable errors reported on the slice
+ * @window_corrected: corrected errors in the current policy window
+ * @fence_reason: enum memview_fence_reason of the last fence, 0 if none
+ * @__reserved: 0
+ * @evac_total: live pages the slice had when the last evacuation began
+ * @evac_moved: pages that evacuation moved out (verified copies)
+ * @evac_poisoned: pages evacuation did not copy because they are poisoned
+ *	(their owners get SIGBUS on access)
+ * @evac_pending: pages still in the slice that could not move yet (pinned,
+ *	locked, under I/O): evacuation retries them
+ * @evac_passes: passes the last evacuation has made over the slice
+ * @evac_ns: nanoseconds the last evacuation took (so far, while FENCING)
  */
 struct memview_slice_entry {
 	__u32 id;
@@ -223,7 +248,21 @@ struct memview_slice_entry {
 	__aligned_u64 migrations_in;
 	__aligned_u64 migrations_out;
 	__aligned_u64 errors;
+	/* MEMVIEW_FEATURE_RAS */
+	__aligned_u64 corrected_errors;
+	__aligned_u64 uncorrectable_errors;
+	__aligned_u64 window_corrected;
+	__u32 fence_reason;
+	__u32 __reserved;
+	__aligned_u64 evac_total;
+	__aligned_u64 evac_moved;
+	__aligned_u64 evac_poisoned;
+	__aligned_u64 evac_pending;
+	__aligned_u64 evac_passes;
+	__aligned_u64 evac_ns;
 };
+/* Size of the entry before MEMVIEW_FEATURE_RAS: memview_slice_list.entry_size 0 */
+#define MEMVIEW_SLICE_ENTRY_SIZE_V1	80
 
 /* memview_slice_list.flags */
 enum memview_slice_list_flags {
@@ -237,7 +276,12 @@ enum memview_slice_list_flags {
  * @num_slices: in: entries @slices has room for; out: slices that match.
  *	-EMSGSIZE if there are more than the room given (nothing is copied then)
  * @region_id: with MEMVIEW_SLICE_LIST_REGION, the region; otherwise 0
- * @slices: user pointer to an array of struct memview_slice_entry
+ * @slices: user pointer to an array of entries, @entry_size bytes apart
+ * @entry_size: sizeof(struct memview_slice_entry) as userspace knows it;
+ *	0 (or a struct without this field) means MEMVIEW_SLICE_ENTRY_SIZE_V1.
+ *	At least MEMVIEW_SLICE_ENTRY_SIZE_V1 and a multiple of 8 (-EINVAL);
+ *	the kernel writes what it knows of each entry and zeroes the rest
+ * @__reserved: must be 0
  */
 struct memview_slice_list {
 	__u32 size;
@@ -245,6 +289,8 @@ struct memview_slice_list {
 	__u32 num_slices;
 	__u32 region_id;
 	__aligned_u64 slices;
+	__u32 entry_size;
+	__u32 __reserved;
 };
 #define MEMVIEW_IOCTL_SLICE_LIST _IO(MEMVIEW_TYPE, MEMVIEW_CMD_SLICE_LIST)
 
@@ -426,7 +472,18 @@ enum memview_policy_fields {
 	MEMVIEW_POLICY_DEMOTE_RATE	= 1 << 8,
 	MEMVIEW_POLICY_SAMPLE_PERIOD	= 1 << 9,
 	MEMVIEW_POLICY_SAMPLERS		= 1 << 10,
-	MEMVIEW_POLICY_ALL		= (1 << 11) - 1,
+	MEMVIEW_POLICY_CE_THRESHOLD	= 1 << 11,
+	MEMVIEW_POLICY_CE_WINDOW	= 1 << 12,
+	MEMVIEW_POLICY_RAS_FLAGS	= 1 << 13,
+	MEMVIEW_POLICY_ALL		= (1 << 14) - 1,
+};
+
+/* memview_policy.ras_flags */
+enum memview_ras_flags {
+	/* fence a slice at its first uncorrectable error (default on) */
+	MEMVIEW_RAS_FENCE_ON_UE		= 1 << 0,
+	/* fence a slice whose corrected errors reach ce_threshold (default on) */
+	MEMVIEW_RAS_FENCE_ON_CE		= 1 << 1,
 };
 
 /* memview_policy.samplers */
@@ -466,6 +523,14 @@ enum memview_fault_sampler {
  * @samplers: MEMVIEW_SAMPLE_* signals in use
  * @out_fault_sampler: enum memview_fault_sampler in use on this host
  * @__reserved: must be 0
+ *
+ * Fields below came with MEMVIEW_FEATURE_RAS (Documentation/ras.rst):
+ * @ce_threshold: corrected errors within @ce_window_ms that fence a slice,
+ *	1..1000000 (default 16)
+ * @ce_window_ms: length of the corrected-error window, 100..604800000
+ *	(default 86400000, one day); the count restarts when it ends
+ * @ras_flags: MEMVIEW_RAS_* (default both)
+ * @__reserved2: must be 0
  */
 struct memview_policy {
 	__u32 size;
@@ -484,6 +549,11 @@ struct memview_policy {
 	__u32 samplers;
 	__u32 out_fault_sampler;
 	__u32 __reserved;
+	/* MEMVIEW_FEATURE_RAS */
+	__u32 ce_threshold;
+	__u32 ce_window_ms;
+	__u32 ras_flags;
+	__u32 __reserved2;
 };
 #define MEMVIEW_IOCTL_SET_POLICY _IO(MEMVIEW_TYPE, MEMVIEW_CMD_SET_POLICY)
 #define MEMVIEW_IOCTL_GET_POLICY _IO(MEMVIEW_TYPE, MEMVIEW_CMD_GET_POLICY)
@@ -537,5 +607,166 @@ struct memview_stats {
 	__aligned_u64 out_hot_pages;
 };
 #define MEMVIEW_IOCTL_STATS	_IO(MEMVIEW_TYPE, MEMVIEW_CMD_STATS)
+
+/* Values of memview_slice_entry.fence_reason and memview_event.reason. */
+enum memview_fence_reason {
+	MEMVIEW_FENCE_NONE		= 0,
+	MEMVIEW_FENCE_ADMIN		= 1,	/* SLICE_FENCE */
+	MEMVIEW_FENCE_UNCORRECTABLE	= 2,	/* an uncorrectable error */
+	MEMVIEW_FENCE_CE_THRESHOLD	= 3,	/* corrected errors >= threshold */
+};
+
+/* memview_slice_fence.flags for MEMVIEW_IOCTL_SLICE_FENCE */
+enum memview_fence_flags {
+	/* return when the evacuation has ended (-EINTR on a signal) */
+	MEMVIEW_FENCE_WAIT	= 1 << 0,
+	/* end in RETIRED rather than FENCED: the slice never comes back */
+	MEMVIEW_FENCE_RETIRE	= 1 << 1,
+};
+
+/* memview_slice_fence.flags for MEMVIEW_IOCTL_SLICE_UNFENCE */
+enum memview_unfence_flags {
+	/* unfence even a slice that had uncorrectable errors */
+	MEMVIEW_UNFENCE_FORCE	= 1 << 0,
+};
+
+/**
+ * struct memview_slice_fence - MEMVIEW_IOCTL_SLICE_FENCE, _SLICE_UNFENCE
+ * @size: sizeof(struct memview_slice_fence)
+ * @flags: MEMVIEW_FENCE_* (FENCE) or MEMVIEW_UNFENCE_* (UNFENCE)
+ * @slice_id: the slice
+ * @out_state: the slice's state when the call returns
+ * @out_evac_moved: pages moved out by the evacuation so far
+ * @out_evac_pending: pages that could not move yet
+ *
+ * FENCE: no new page lands on the slice from the call on; its live pages
+ * are moved to other slices (or DRAM) by a kernel worker.  The state is
+ * FENCING until the slice is empty, then FENCED (or RETIRED).  Fencing a
+ * slice that is FENCING or FENCED succeeds and changes nothing, except that
+ * MEMVIEW_FENCE_RETIRE retires a FENCED slice.
+ * UNFENCE: a FENCED slice takes pages again (DEGRADED if it had errors,
+ * ONLINE otherwise); its corrected-error window restarts.
+ */
+struct memview_slice_fence {
+	__u32 size;
+	__u32 flags;
+	__u32 slice_id;
+	__u32 out_state;
+	__aligned_u64 out_evac_moved;
+	__aligned_u64 out_evac_pending;
+};
+#define MEMVIEW_IOCTL_SLICE_FENCE _IO(MEMVIEW_TYPE, MEMVIEW_CMD_SLICE_FENCE)
+#define MEMVIEW_IOCTL_SLICE_UNFENCE _IO(MEMVIEW_TYPE, MEMVIEW_CMD_SLICE_UNFENCE)
+
+/* memview_error.severity */
+enum memview_error_severity {
+	MEMVIEW_ERROR_CORRECTED		= 0,
+	MEMVIEW_ERROR_UNCORRECTABLE	= 1,	/* the data at the address is lost */
+};
+
+/* memview_error.source and memview_event.source */
+enum memview_error_source {
+	MEMVIEW_SRC_INJECT		= 0,	/* ERROR_INJECT (tests) */
+	MEMVIEW_SRC_MEMORY_FAILURE	= 1,	/* the kernel's memory_failure() */
+	MEMVIEW_SRC_CXL_POISON		= 2,	/* cxl_poison trace event */
+	MEMVIEW_SRC_CXL_GENERAL_MEDIA	= 3,	/* cxl_general_media trace event */
+	MEMVIEW_SRC_CXL_DRAM		= 4,	/* cxl_dram trace event */
+	MEMVIEW_SRC_OTHER		= 5,	/* another reporter */
+	MEMVIEW_SRC_MAX			= MEMVIEW_SRC_OTHER,
+};
+
+/* memview_error.flags for MEMVIEW_IOCTL_ERROR_INJECT */
+enum memview_inject_flags {
+	/* the error is on slice @slice_id, at no particular page (@phys_addr 0) */
+	MEMVIEW_INJECT_SLICE	= 1 << 0,
+};
+
+/**
+ * struct memview_error - MEMVIEW_IOCTL_ERROR_REPORT and _ERROR_INJECT
+ * @size: sizeof(struct memview_error)
+ * @flags: REPORT: must be 0; INJECT: MEMVIEW_INJECT_*
+ * @phys_addr: host physical address of the error, inside a memview slice
+ *	(not used with MEMVIEW_INJECT_SLICE: must be 0)
+ * @length: bytes from @phys_addr the error covers, 1..slice size (0 is
+ *	taken as 1); with MEMVIEW_INJECT_SLICE must be 0
+ * @severity: enum memview_error_severity
+ * @source: REPORT: enum memview_error_source other than INJECT and
+ *	MEMORY_FAILURE; INJECT: must be 0
+ * @slice_id: with MEMVIEW_INJECT_SLICE the slice; otherwise 0
+ * @count: INJECT: errors to raise, 1..1000000 (0 is taken as 1);
+ *	REPORT: must be 0 or 1
+ * @out_slice_id: the slice the error was counted on
+ * @out_state: that slice's state after the error
+ * @out_pages_poisoned: pages newly poisoned by an uncorrectable error (their
+ *	owners get SIGBUS with BUS_MCEERR_AR when they touch them)
+ *
+ * REPORT is how userspace (memviewctl monitor) hands the module errors the
+ * platform reported, e.g. CXL trace events.  INJECT is for tests only: it
+ * raises errors that never happened.  Both need CAP_SYS_ADMIN.
+ */
+struct memview_error {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 phys_addr;
+	__aligned_u64 length;
+	__u32 severity;
+	__u32 source;
+	__u32 slice_id;
+	__u32 count;
+	__u32 out_slice_id;
+	__u32 out_state;
+	__aligned_u64 out_pages_poisoned;
+};
+#define MEMVIEW_IOCTL_ERROR_REPORT _IO(MEMVIEW_TYPE, MEMVIEW_CMD_ERROR_REPORT)
+#define MEMVIEW_IOCTL_ERROR_INJECT _IO(MEMVIEW_TYPE, MEMVIEW_CMD_ERROR_INJECT)
+
+/* memview_event.type */
+enum memview_event_type {
+	MEMVIEW_EVENT_STATE	= 1,	/* a slice changed state */
+	MEMVIEW_EVENT_ERROR	= 2,	/* a memory error was counted */
+	MEMVIEW_EVENT_EVACUATION = 3,	/* an evacuation pass ended */
+	MEMVIEW_EVENT_LOST	= 4,	/* the reader missed @count events */
+};
+
+/**
+ * struct memview_event - one record read() from /dev/memview
+ * @size: sizeof(struct memview_event) as the kernel writes it
+ * @type: enum memview_event_type
+ * @seq: sequence number, one more per event since the module was loaded
+ * @time_ns: CLOCK_REALTIME of the event, nanoseconds
+ * @slice_id: the slice (all types but LOST)
+ * @region_id: its region
+ * @old_state: STATE: the state before; otherwise the current state
+ * @new_state: STATE: the state after; otherwise the current state
+ * @reason: STATE: enum memview_fence_reason of a fence, else 0;
+ *	ERROR: enum memview_error_severity
+ * @source: ERROR: enum memview_error_source; otherwise 0
+ * @phys_addr: ERROR: the address (0 for a slice-wide error)
+ * @count: ERROR: the slice's errors of that severity so far;
+ *	EVACUATION: pages moved in the pass; LOST: events missed
+ * @pending: EVACUATION: pages that could not move yet
+ * @__reserved: 0
+ *
+ * read() needs CAP_SYS_ADMIN, a buffer of at least one record, and returns
+ * whole records; it blocks unless O_NONBLOCK (then -EAGAIN).  poll() reports
+ * EPOLLIN when a record is waiting.  Each open file reads every event from
+ * the moment it was opened; the kernel keeps the last 1024.
+ */
+struct memview_event {
+	__u32 size;
+	__u32 type;
+	__aligned_u64 seq;
+	__aligned_u64 time_ns;
+	__u32 slice_id;
+	__u32 region_id;
+	__u32 old_state;
+	__u32 new_state;
+	__u32 reason;
+	__u32 source;
+	__aligned_u64 phys_addr;
+	__aligned_u64 count;
+	__aligned_u64 pending;
+	__aligned_u64 __reserved;
+};
 
 #endif /* _UAPI_LINUX_MEMVIEW_H */
