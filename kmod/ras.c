@@ -259,8 +259,9 @@ static void memview_evac_work(struct work_struct *work)
  * Unmap a poisoned page in use from every process: migrate_device_range()
  * unmaps through the rmap, and try_to_migrate() leaves a hwpoison entry for
  * a PG_hwpoison page.  With no destination the page is then freed, and
- * page_free retires it.  If it is pinned or locked it stays mapped; the
- * next evacuation pass (the slice is normally being fenced) retries.
+ * page_free retires it.  A free page is not touched (its refcount is 0).
+ * If it is pinned or locked it stays mapped; the next evacuation pass (the
+ * slice is normally being fenced) or the next error on it retries.
  */
 static void memview_unmap_poisoned(unsigned long pfn)
 {
@@ -304,9 +305,10 @@ static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 	for (i = 0; ue && pfn && i < nr_pages; i++) {
 		bool in_use;
 
-		if (!memview_slice_poison(s, pfn + i, &in_use))
-			continue;
-		(*poisoned)++;
+		if (memview_slice_poison(s, pfn + i, &in_use))
+			(*poisoned)++;
+		else
+			in_use = true;	/* poisoned before: still mapped? */
 		if (in_use)
 			memview_unmap_poisoned(pfn + i);
 	}
@@ -540,13 +542,13 @@ int memview_slice_unfence(struct memview_slice_fence *cmd)
 	}
 	spin_unlock_irq(&s->lock);
 	memview_fence_fill(s, cmd);
-out:
-	up_read(&memview_rwsem);
 	if (new != old) {
 		memview_event_state(s, old, new, 0);
 		pr_info("%s: slice %u back in service\n", s->region->label,
 			s->id);
 	}
+out:
+	up_read(&memview_rwsem);
 	return ret;
 }
 
