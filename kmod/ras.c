@@ -184,8 +184,18 @@ static void memview_evac_pass(struct memview_slice *s, unsigned long *src,
 				     pfn - s->start_pfn) <
 		       pfn - s->start_pfn + n;
 		spin_unlock_irq(&s->lock);
-		if (busy)
-			memview_evacuate_batch(s, pfn, n, src, dst, true, ev);
+		if (busy) {
+			struct memview_evac b = { };
+
+			memview_evacuate_batch(s, pfn, n, src, dst, true, &b);
+			/* Progress shows batch by batch in SLICE_LIST. */
+			spin_lock_irq(&s->lock);
+			s->evac_moved += b.moved;
+			s->evac_poisoned += b.poisoned;
+			spin_unlock_irq(&s->lock);
+			ev->moved += b.moved;
+			ev->poisoned += b.poisoned;
+		}
 		up_read(&memview_rwsem);
 		cond_resched();
 	}
@@ -220,8 +230,6 @@ static void memview_evac_work(struct work_struct *work)
 		spin_unlock_irq(&s->lock);
 		return;
 	}
-	s->evac_moved += ev.moved;
-	s->evac_poisoned += ev.poisoned;
 	s->evac_passes++;
 	s->evac_pending = s->used;
 	s->evac_ns = ktime_get_ns() - s->evac_start;
