@@ -10,6 +10,7 @@
 
 #include <linux/bitmap.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 
 #include "memview-private.h"
@@ -131,6 +132,28 @@ struct page *memview_alloc_page(struct memview_slice_pick *pick)
 			return page;
 	}
 	return NULL;
+}
+
+/**
+ * memview_alloc_page_locked - allocate one slice page, initialised and locked
+ * @pick: as for memview_alloc_page()
+ *
+ * A page poisoned between its allocation and zone_device_page_init() (it
+ * got PG_hwpoison while its refcount was 0, so nobody could unmap it) is
+ * given back, to be retired by page_free, and another one is taken.
+ */
+struct page *memview_alloc_page_locked(struct memview_slice_pick *pick)
+{
+	struct page *page;
+
+	while ((page = memview_alloc_page(pick))) {
+		zone_device_page_init(page);	/* locks it */
+		if (!PageHWPoison(page))
+			break;
+		unlock_page(page);
+		put_page(page);
+	}
+	return page;
 }
 
 /* dev_pagemap_ops.page_free: the last reference to a slice page is gone. */

@@ -58,7 +58,7 @@ extern char memview_owner;
  * @hint: where the next allocation starts looking
  * @state: enum memview_slice_state
  * @saved_state: @state before a region removal began, restored if it fails
- *	(memview_rwsem held for writing)
+ *	(memview_rwsem held for writing; ras.c)
  * @migrations_in: pages migrated into the slice
  * @migrations_out: pages migrated out of the slice
  * @errors: memory errors reported on the slice
@@ -181,6 +181,7 @@ int memview_slice_init(struct memview_slice *s, struct memview_region *r,
 		       u32 index);
 void memview_slice_destroy(struct memview_slice *s);
 struct page *memview_alloc_page(struct memview_slice_pick *pick);
+struct page *memview_alloc_page_locked(struct memview_slice_pick *pick);
 void memview_page_free(struct page *page);
 bool memview_slice_poison(struct memview_slice *s, unsigned long pfn,
 			  bool *in_use);
@@ -296,6 +297,7 @@ void memview_procs_exit(void);
  * @kinds: what the page tables held before the migration (walk.c)
  * @mask: if not NULL, only the pages whose bit is set are migrated
  * @moved: out: bit set for each page of the last batch that moved
+ * @mce: slice pages of the last batch whose copy hit poison
  */
 struct memview_migration {
 	struct memview_migrate *cmd;
@@ -307,6 +309,7 @@ struct memview_migration {
 	u8 kinds[MEMVIEW_BATCH_PAGES];
 	const unsigned long *mask;
 	DECLARE_BITMAP(moved, MEMVIEW_BATCH_PAGES);
+	DECLARE_BITMAP(mce, MEMVIEW_BATCH_PAGES);
 };
 int memview_migrate_pmd(struct memview_migration *m, struct mm_struct *mm,
 			struct vm_area_struct *vma, unsigned long start,
@@ -334,6 +337,7 @@ void memview_evacuate_batch(struct memview_slice *s, unsigned long pfn,
 enum memview_pte_kind {
 	MEMVIEW_PTE_NONE,	/* nothing mapped, the zero page */
 	MEMVIEW_PTE_SWAP,	/* not present: swap or migration entry */
+	MEMVIEW_PTE_POISON,	/* a hwpoison entry for a slice page */
 	MEMVIEW_PTE_DRAM,	/* a page of system RAM */
 	MEMVIEW_PTE_THP,	/* a page of a PMD-mapped THP in system RAM */
 	MEMVIEW_PTE_SLICE,	/* a memview slice page */
@@ -343,6 +347,7 @@ void memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 		      unsigned long end, u8 *kinds,
 		      struct memview_slice **slices);
 int memview_residency(struct memview_residency *cmd);
+bool memview_region_poison_mapped(struct memview_region *r);
 
 /* placer.c */
 extern struct memview_stats_counters memview_totals;
@@ -357,8 +362,9 @@ void memview_ras_policy(u32 *ce_threshold, u32 *ce_window_ms, u32 *ras_flags);
 int memview_ras_init(void);
 void memview_ras_exit(void);
 void memview_ras_slice_init(struct memview_slice *s);
+void memview_ras_region_removing(struct memview_region *r, bool removing);
 void memview_ras_region_removed(struct memview_region *r);
-void memview_ras_region_restored(struct memview_region *r);
+void memview_ras_copy_failed(unsigned long pfn);
 int memview_ras_memory_failure(struct memview_region *r, unsigned long pfn,
 			       unsigned long nr_pages);
 u64 memview_poisoned_pages(void);

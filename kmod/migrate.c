@@ -26,17 +26,40 @@ bool memview_vma_supported(struct vm_area_struct *vma)
 	       !(vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_SHARED));
 }
 
+/*
+ * Copy @spage to @dpage surviving a machine check on the source (slice
+ * media may hold poison nobody has reported yet): false if the copy hit
+ * poison.  @bounce, if not NULL, is a page-sized buffer: the source is read
+ * a second time into it and compared with the copy.
+ */
+static bool memview_copy_page(struct page *dpage, struct page *spage,
+			      void *bounce)
+{
+	void *d = kmap_local_page(dpage), *s = kmap_local_page(spage);
+	bool ok = !copy_mc_to_kernel(d, s, PAGE_SIZE);
+
+	if (ok && bounce)
+		ok = !copy_mc_to_kernel(bounce, s, PAGE_SIZE) &&
+		     !memcmp(d, bounce, PAGE_SIZE);
+	kunmap_local(s);
+	kunmap_local(d);
+	return ok;
+}
+
+/* Give back a destination page that will not be used. */
+static void memview_drop_dst(struct page *dpage)
+{
+	unlock_page(dpage);
+	put_page(dpage);
+}
+
 /* A destination page, initialised and locked, or NULL. */
 static struct page *memview_dst_page(struct memview_migration *m)
 {
 	struct page *page;
 
-	if (m->demote) {
-		page = memview_alloc_page(&m->pick);
-		if (page)
-			zone_device_page_init(page);	/* locks it */
-		return page;
-	}
+	if (m->demote)
+		return memview_alloc_page_locked(&m->pick);
 	if (m->nid == NUMA_NO_NODE)
 		page = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
 	else
@@ -55,6 +78,7 @@ static void memview_count_skipped(struct memview_migration *m, u8 kind)
 	switch (kind) {
 	case MEMVIEW_PTE_NONE:
 	case MEMVIEW_PTE_SWAP:
+	case MEMVIEW_PTE_POISON:
 		cmd->out_not_present++;
 		break;
 	case MEMVIEW_PTE_SLICE:
@@ -107,6 +131,7 @@ int memview_migrate_pmd(struct memview_migration *m,
 	int ret;
 
 	bitmap_zero(m->moved, MEMVIEW_BATCH_PAGES);
+	bitmap_zero(m->mce, MEMVIEW_BATCH_PAGES);
 	memview_walk_pmd(vma, start, end, m->kinds, NULL);
 	for (i = 0; i < n; i++) {
 		if (m->mask && !test_bit(i, m->mask))
@@ -165,7 +190,13 @@ int memview_migrate_pmd(struct memview_migration *m,
 			cmd->out_no_space++;
 			continue;
 		}
-		copy_highpage(dpage, spage);
+		if (!memview_copy_page(dpage, spage, NULL)) {
+			memview_drop_dst(dpage);
+			cmd->out_busy++;
+			if (!m->demote)
+				__set_bit(i, m->mce);
+			continue;
+		}
 		m->dst[i] = migrate_pfn(page_to_pfn(dpage));
 	}
 
@@ -192,6 +223,9 @@ int memview_migrate_pmd(struct memview_migration *m,
 	}
 	/* Unlocks and puts every page; failed destinations return to the pool. */
 	migrate_vma_finalize(&args);
+	/* A slice page whose copy hit poison: poisoned, unmapped, fenced. */
+	for_each_set_bit(i, m->mce, n)
+		memview_ras_copy_failed(m->src[i] >> MIGRATE_PFN_SHIFT);
 
 	cmd->out_moved += moved;
 	memview_proc_account(proc, m->demote ? moved : 0, m->demote ? 0 : moved);
@@ -304,39 +338,16 @@ int memview_promote(struct memview_migrate *cmd)
 static struct page *memview_evac_dst(struct memview_slice_pick *pick,
 				     bool to_slices)
 {
-	struct page *page = to_slices ? memview_alloc_page(pick) : NULL;
+	struct page *page = to_slices ? memview_alloc_page_locked(pick) : NULL;
 
-	if (page) {
-		zone_device_page_init(page);	/* locks it */
+	if (page)
 		return page;
-	}
 	page = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
 	if (page)
 		lock_page(page);
 	return page;
 }
 
-/* Copy @spage to @dpage and compare: true if the copy is good. */
-static bool memview_copy_verified(struct page *dpage, struct page *spage)
-{
-	void *d, *sv;
-	bool same;
-
-	copy_highpage(dpage, spage);
-	sv = kmap_local_page(spage);
-	d = kmap_local_page(dpage);
-	same = !memcmp(d, sv, PAGE_SIZE);
-	kunmap_local(d);
-	kunmap_local(sv);
-	return same;
-}
-
-/* Give back a destination page that will not be used. */
-static void memview_drop_dst(struct page *dpage)
-{
-	unlock_page(dpage);
-	put_page(dpage);
-}
 
 /**
  * memview_evacuate_batch - move the used pages of [pfn, pfn + n) of @s out
@@ -352,9 +363,11 @@ static void memview_drop_dst(struct page *dpage)
  * migrate_device_range() unmaps the pages from every process through the
  * rmap (forked children and detached processes included).  A page with
  * PG_hwpoison gets a hwpoison entry in each mapping instead and no
- * destination: it is freed, and retired, without being read.  Every copy is
- * compared with its source; a page whose copy differs stays.  Caller holds
- * memview_rwsem.
+ * destination: it is freed, and retired, without being read.  Copies
+ * survive poison in the source (copy_mc_to_kernel()) and are compared with
+ * a second read of it; a page whose copy fails either way stays and is
+ * reported as an uncorrectable error (memview_ras_copy_failed()).  Caller
+ * holds memview_rwsem.
  */
 void memview_evacuate_batch(struct memview_slice *s, unsigned long pfn,
 			    unsigned long n, unsigned long *src,
@@ -362,8 +375,13 @@ void memview_evacuate_batch(struct memview_slice *s, unsigned long pfn,
 			    struct memview_evac *ev)
 {
 	struct memview_slice_pick pick = { };
+	DECLARE_BITMAP(mce, MEMVIEW_BATCH_PAGES);
 	unsigned long i, moved = 0;
+	void *bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
 
+	if (!bounce)
+		return;		/* the caller retries */
+	bitmap_zero(mce, MEMVIEW_BATCH_PAGES);
 	memset(dst, 0, n * sizeof(*dst));
 	migrate_device_range(src, pfn, n);
 	for (i = 0; i < n; i++) {
@@ -378,8 +396,9 @@ void memview_evacuate_batch(struct memview_slice *s, unsigned long pfn,
 		dpage = memview_evac_dst(&pick, to_slices);
 		if (!dpage)
 			continue;
-		if (!memview_copy_verified(dpage, spage)) {
+		if (!memview_copy_page(dpage, spage, bounce)) {
 			memview_drop_dst(dpage);
+			__set_bit(i, mce);	/* poison, or a copy that differs */
 			continue;
 		}
 		dst[i] = migrate_pfn(page_to_pfn(dpage));
@@ -399,6 +418,9 @@ void memview_evacuate_batch(struct memview_slice *s, unsigned long pfn,
 	migrate_device_finalize(src, dst, n);
 	atomic64_add(moved, &s->migrations_out);
 	ev->moved += moved;
+	kfree(bounce);
+	for_each_set_bit(i, mce, n)
+		memview_ras_copy_failed(pfn + i);
 }
 
 /**

@@ -212,7 +212,7 @@ static void memview_evac_work(struct work_struct *work)
 					       struct memview_slice, evac_work);
 	struct memview_evac ev = { };
 	unsigned long *src, *dst;
-	bool stopped = false;
+	bool stopped = false, news;
 	u32 old = 0, new = 0;
 	struct memview_event e = { .type = MEMVIEW_EVENT_EVACUATION };
 
@@ -231,6 +231,9 @@ static void memview_evac_work(struct work_struct *work)
 		return;
 	}
 	s->evac_passes++;
+	/* A retry that changed nothing is not an event: no flood at 1/s. */
+	news = ev.moved || ev.poisoned || s->evac_pending != s->used ||
+	       s->evac_passes == 1;
 	s->evac_pending = s->used;
 	s->evac_ns = ktime_get_ns() - s->evac_start;
 	old = s->state;
@@ -250,7 +253,8 @@ static void memview_evac_work(struct work_struct *work)
 	e.pending = s->evac_pending;
 	spin_unlock_irq(&s->lock);
 
-	memview_event_emit(&e);
+	if (news || new != old)
+		memview_event_emit(&e);
 	if (new != old) {
 		memview_event_state(s, old, new, 0);
 		pr_info("%s: slice %u %s: %llu pages moved, %llu poisoned, in %llu ms\n",
@@ -271,13 +275,14 @@ static void memview_evac_work(struct work_struct *work)
  * If it is pinned or locked it stays mapped; the next evacuation pass (the
  * slice is normally being fenced) or the next error on it retries.
  */
-static void memview_unmap_poisoned(unsigned long pfn)
+static bool memview_unmap_poisoned(unsigned long pfn)
 {
 	unsigned long src = 0, dst = 0;
 
 	migrate_device_range(&src, pfn, 1);
 	migrate_device_pages(&src, &dst, 1);
 	migrate_device_finalize(&src, &dst, 1);
+	return page_mapped(pfn_to_page(pfn));
 }
 
 /**
@@ -288,13 +293,17 @@ static void memview_unmap_poisoned(unsigned long pfn)
  * @severity: enum memview_error_severity
  * @source: enum memview_error_source
  * @count: errors to count (injection), >= 1
+ * @addr: the address reported (for the event)
  * @poisoned: out: pages newly poisoned
+ * @mapped: out, may be NULL: pages poisoned that are still mapped (pinned
+ *	or locked now; an evacuation pass or the next error retries)
  *
  * Caller holds memview_rwsem.  Returns the slice's state afterwards.
  */
 static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 			       unsigned long nr_pages, u32 severity,
-			       u32 source, u32 count, u64 *poisoned)
+			       u32 source, u32 count, u64 addr, u64 *poisoned,
+			       unsigned long *mapped)
 {
 	bool ue = severity == MEMVIEW_ERROR_UNCORRECTABLE, fence = false;
 	u32 thr, window_ms, ras, old, new, reason;
@@ -304,7 +313,7 @@ static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 		.region_id = s->region->id,
 		.reason = severity,
 		.source = source,
-		.phys_addr = pfn ? PFN_PHYS(pfn) : 0,
+		.phys_addr = addr,
 	};
 	unsigned long i;
 
@@ -317,8 +326,9 @@ static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 			(*poisoned)++;
 		else
 			in_use = true;	/* poisoned before: still mapped? */
-		if (in_use)
-			memview_unmap_poisoned(pfn + i);
+		if (in_use && memview_unmap_poisoned(pfn + i) && mapped)
+			(*mapped)++;
+		cond_resched();
 	}
 
 	atomic64_add(count, &s->errors);
@@ -350,7 +360,7 @@ static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 			   s->region->label, ue ? "uncorrectable" : "corrected",
 			   e.phys_addr, s->id, source);
 	memview_event_emit(&e);
-	if (new != old && !fence)
+	if (new != old)
 		memview_event_state(s, old, new, 0);
 	if (fence)
 		new = memview_fence(s, reason, false);
@@ -362,6 +372,7 @@ int memview_ras_memory_failure(struct memview_region *r, unsigned long pfn,
 			       unsigned long nr_pages)
 {
 	unsigned long pages = memview_slice_size >> PAGE_SHIFT, i, n;
+	unsigned long mapped = 0;
 	u64 poisoned;
 
 	down_read(&memview_rwsem);
@@ -375,10 +386,32 @@ int memview_ras_memory_failure(struct memview_region *r, unsigned long pfn,
 		s = &r->slices[(p - r->start_pfn) / pages];
 		n = min(nr_pages - i, s->start_pfn + s->nr_pages - p);
 		memview_slice_error(s, p, n, MEMVIEW_ERROR_UNCORRECTABLE,
-				    MEMVIEW_SRC_MEMORY_FAILURE, 1, &poisoned);
+				    MEMVIEW_SRC_MEMORY_FAILURE, 1, PFN_PHYS(p),
+				    &poisoned, &mapped);
 	}
 	up_read(&memview_rwsem);
-	return 0;
+	/*
+	 * A page that could not be unmapped now: not recovered.  The kernel
+	 * then kills the task that consumed the poison, as it does for memory
+	 * it cannot isolate.
+	 */
+	return mapped ? -EBUSY : 0;
+}
+
+/*
+ * memview's own copy of slice page @pfn hit poison (or read back different
+ * data): an uncorrectable error.  Caller holds memview_rwsem and no page
+ * lock of @pfn.
+ */
+void memview_ras_copy_failed(unsigned long pfn)
+{
+	struct memview_slice *s = memview_pfn_to_slice(pfn);
+	u64 poisoned;
+
+	if (s)
+		memview_slice_error(s, pfn, 1, MEMVIEW_ERROR_UNCORRECTABLE,
+				    MEMVIEW_SRC_MEMORY_FAILURE, 1, PFN_PHYS(pfn),
+				    &poisoned, NULL);
 }
 
 /*
@@ -432,7 +465,8 @@ static int memview_error(struct memview_error *cmd, bool inject)
 	cmd->out_state = memview_slice_error(s, pfn, nr, cmd->severity,
 					     inject ? MEMVIEW_SRC_INJECT :
 						      cmd->source,
-					     count, &cmd->out_pages_poisoned);
+					     count, cmd->phys_addr,
+					     &cmd->out_pages_poisoned, NULL);
 out:
 	up_read(&memview_rwsem);
 	return ret;
@@ -494,11 +528,12 @@ int memview_slice_fence(struct memview_slice_fence *cmd)
 	s = memview_slice_find(cmd->slice_id);
 	if (!s) {
 		ret = -ENOENT;
-	} else if (READ_ONCE(s->state) == MEMVIEW_SLICE_REMOVING) {
-		ret = -EBUSY;
 	} else {
-		memview_fence(s, MEMVIEW_FENCE_ADMIN,
-			      cmd->flags & MEMVIEW_FENCE_RETIRE);
+		if (READ_ONCE(s->state) == MEMVIEW_SLICE_REMOVING)
+			ret = -EBUSY;
+		else
+			memview_fence(s, MEMVIEW_FENCE_ADMIN,
+				      cmd->flags & MEMVIEW_FENCE_RETIRE);
 		memview_fence_fill(s, cmd);
 	}
 	up_read(&memview_rwsem);
@@ -526,12 +561,21 @@ int memview_slice_unfence(struct memview_slice_fence *cmd)
 	spin_lock_irq(&s->lock);
 	old = new = s->state;
 	switch (old) {
+	case MEMVIEW_SLICE_FENCING:
+		/* FORCE stops an evacuation that cannot finish (pinned pages). */
+		if (!(cmd->flags & MEMVIEW_UNFENCE_FORCE)) {
+			ret = -EBUSY;
+			break;
+		}
+		fallthrough;
 	case MEMVIEW_SLICE_FENCED:
 		if (atomic64_read(&s->ue) &&
 		    !(cmd->flags & MEMVIEW_UNFENCE_FORCE)) {
 			ret = -EHWPOISON;
 			break;
 		}
+		if (old == MEMVIEW_SLICE_FENCING)
+			s->evac_ns = ktime_get_ns() - s->evac_start;
 		new = atomic64_read(&s->errors) ? MEMVIEW_SLICE_DEGRADED :
 						  MEMVIEW_SLICE_ONLINE;
 		s->state = new;
@@ -541,7 +585,6 @@ int memview_slice_unfence(struct memview_slice_fence *cmd)
 	case MEMVIEW_SLICE_RETIRED:
 		ret = -ENODEV;
 		break;
-	case MEMVIEW_SLICE_FENCING:
 	case MEMVIEW_SLICE_REMOVING:
 		ret = -EBUSY;
 		break;
@@ -560,6 +603,41 @@ out:
 	return ret;
 }
 
+/**
+ * memview_ras_region_removing - a region removal begins or fails
+ * @r: the region
+ * @removing: true: every slice goes to REMOVING (a fence under way stops at
+ *	its next batch); false: the removal failed, the slices get their
+ *	states back and a stopped fence resumes
+ *
+ * Caller holds memview_rwsem for writing.  The transitions are events, so
+ * a FENCE_WAIT on a slice of @r wakes up.
+ */
+void memview_ras_region_removing(struct memview_region *r, bool removing)
+{
+	u32 i;
+
+	for (i = 0; i < r->nr_slices; i++) {
+		struct memview_slice *s = &r->slices[i];
+		u32 from, to;
+
+		if (removing) {
+			from = memview_slice_set_state(s, MEMVIEW_SLICE_REMOVING);
+			s->saved_state = from;
+			to = MEMVIEW_SLICE_REMOVING;
+		} else {
+			from = MEMVIEW_SLICE_REMOVING;
+			to = s->saved_state;
+			memview_slice_set_state(s, to);
+			if (to == MEMVIEW_SLICE_FENCING)
+				queue_delayed_work(memview_ras_wq,
+						   &s->evac_work, 0);
+		}
+		if (from != to)
+			memview_event_state(s, from, to, 0);
+	}
+}
+
 /*
  * Region removal: the region is off the list and its slices are
  * REMOVING, so no pass restarts; wait for a pass under way to see that.
@@ -571,17 +649,6 @@ void memview_ras_region_removed(struct memview_region *r)
 
 	for (i = 0; i < r->nr_slices; i++)
 		cancel_delayed_work_sync(&r->slices[i].evac_work);
-}
-
-/* A removal failed and gave the slices their states back: resume fences. */
-void memview_ras_region_restored(struct memview_region *r)
-{
-	u32 i;
-
-	for (i = 0; i < r->nr_slices; i++)
-		if (READ_ONCE(r->slices[i].state) == MEMVIEW_SLICE_FENCING)
-			queue_delayed_work(memview_ras_wq,
-					   &r->slices[i].evac_work, 0);
 }
 
 /**
@@ -652,8 +719,12 @@ ssize_t memview_events_read(struct file *file, char __user *buf, size_t len,
 		return -EPERM;
 	if (len < sizeof(e))
 		return -EINVAL;
-	if (mutex_lock_interruptible(&mf->lock))
+	if (file->f_flags & O_NONBLOCK) {
+		if (!mutex_trylock(&mf->lock))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&mf->lock)) {
 		return -ERESTARTSYS;
+	}
 	while (done + sizeof(e) <= len) {
 		if (!memview_event_take(mf, &e)) {
 			if (done)
@@ -688,6 +759,8 @@ __poll_t memview_events_poll(struct file *file, struct poll_table_struct *pt)
 {
 	struct memview_file *mf = file->private_data;
 
+	if (!capable(CAP_SYS_ADMIN))
+		return EPOLLERR;
 	poll_wait(file, &memview_event_wait, pt);
 	return memview_event_seq() > READ_ONCE(mf->seq) ? EPOLLIN | EPOLLRDNORM : 0;
 }

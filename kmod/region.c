@@ -294,10 +294,7 @@ int memview_region_remove(struct memview_region_remove *cmd)
 		goto out_unlock;
 	}
 	/* No new page lands on the region from here on. */
-	for (i = 0; i < r->nr_slices; i++)
-		r->slices[i].saved_state =
-			memview_slice_set_state(&r->slices[i],
-						MEMVIEW_SLICE_REMOVING);
+	memview_ras_region_removing(r, true);
 	if (memview_region_used(r) &&
 	    (cmd->flags & MEMVIEW_REGION_REMOVE_EVACUATE)) {
 		for (i = 0; i < r->nr_slices; i++) {
@@ -312,18 +309,28 @@ int memview_region_remove(struct memview_region_remove *cmd)
 	cmd->out_pages_evacuated = evacuated;
 	if (!ret && memview_region_used(r))
 		ret = -EBUSY;
+	/* Its struct pages must outlive every hwpoison entry naming them. */
+	if (!ret && memview_region_poison_mapped(r))
+		ret = -EHWPOISON;
 	if (ret) {
-		for (i = 0; i < r->nr_slices; i++)
-			memview_slice_set_state(&r->slices[i],
-						r->slices[i].saved_state);
-		up_write(&memview_rwsem);
-		memview_ras_region_restored(r);
-		return ret;
+		memview_ras_region_removing(r, false);
+		goto out_unlock;
 	}
 
 	list_del(&r->node);
 	up_write(&memview_rwsem);
 	memview_ras_region_removed(r);
+	/*
+	 * PG_hwpoison of retired pages: memview's, not the kernel's count
+	 * (section removal would subtract them from num_poisoned_pages).
+	 */
+	for (i = 0; i < r->nr_slices; i++) {
+		struct memview_slice *s = &r->slices[i];
+		unsigned long bit;
+
+		for_each_set_bit(bit, s->poison_map, s->nr_pages)
+			ClearPageHWPoison(pfn_to_page(s->start_pfn + bit));
+	}
 
 	/* Every page is free: this does not wait for anybody. */
 	memunmap_pages(&r->pgmap);

@@ -16,7 +16,9 @@
 #include <linux/pgtable.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/swapops.h>
 #include <linux/uaccess.h>
 
 #include "memview-private.h"
@@ -105,7 +107,17 @@ void memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 		if (pte_none(pte))
 			continue;
 		if (!pte_present(pte)) {
+			swp_entry_t e = pte_to_swp_entry(pte);
+			struct memview_slice *s = NULL;
+
 			kinds[i] = MEMVIEW_PTE_SWAP;
+			if (is_hwpoison_entry(e))
+				s = memview_pfn_to_slice(swp_offset_pfn(e));
+			if (s) {
+				kinds[i] = MEMVIEW_PTE_POISON;
+				if (slices)
+					slices[i] = s;
+			}
 			continue;
 		}
 		kinds[i] = memview_pfn_kind(pte_pfn(pte),
@@ -153,6 +165,7 @@ static void memview_residency_vma(struct vm_area_struct *vma,
 			case MEMVIEW_PTE_NONE:
 				break;
 			case MEMVIEW_PTE_SWAP:
+			case MEMVIEW_PTE_POISON:
 				cmd->out_not_present++;
 				break;
 			case MEMVIEW_PTE_DRAM:
@@ -262,4 +275,106 @@ out_unlock:
 out_mm:
 	mmput(mm);
 	return ret;
+}
+
+/* Does @mm have a hwpoison entry for a page of @r?  Caller: memview_rwsem. */
+static bool memview_mm_poison_mapped(struct mm_struct *mm,
+				     struct memview_region *r, u8 *kinds,
+				     struct memview_slice **slices)
+{
+	struct vm_area_struct *vma;
+	unsigned long addr, next, i;
+	bool found = false;
+	VMA_ITERATOR(vmi, mm, 0);
+
+	mmap_read_lock(mm);
+	for_each_vma(vmi, vma) {
+		if (is_vm_hugetlb_page(vma) ||
+		    (vma->vm_flags & (VM_IO | VM_PFNMAP)))
+			continue;
+		for (addr = vma->vm_start; addr < vma->vm_end && !found;
+		     addr = next) {
+			next = min(vma->vm_end, (addr + PMD_SIZE) & PMD_MASK);
+			memview_walk_pmd(vma, addr, next, kinds, slices);
+			for (i = 0; i < (next - addr) >> PAGE_SHIFT; i++)
+				if (kinds[i] == MEMVIEW_PTE_POISON &&
+				    slices[i]->region == r)
+					found = true;
+			cond_resched();
+		}
+		if (found)
+			break;
+	}
+	mmap_read_unlock(mm);
+	return found;
+}
+
+/**
+ * memview_region_poison_mapped - is a poisoned page of @r still named by a
+ * hwpoison entry in some process?
+ * @r: the region being removed
+ *
+ * A process that survived the SIGBUS of a poisoned page keeps a hwpoison
+ * entry naming its pfn until it unmaps the address or exits.  The region's
+ * struct pages must outlive such entries (6.12's smaps and pagemap look the
+ * page up), so removal waits for them.  New entries need memview_rwsem,
+ * which the caller holds for writing; a fork copies an entry from a process
+ * this walk sees.  Returns true if one was found (or memory ran out).
+ */
+bool memview_region_poison_mapped(struct memview_region *r)
+{
+	struct memview_slice **slices = NULL;
+	struct task_struct *p;
+	struct pid **pids = NULL;
+	unsigned int n = 0, max = 0, i;
+	bool found = false;
+	u8 *kinds = NULL;
+
+	for (i = 0; i < r->nr_slices; i++)
+		max += READ_ONCE(r->slices[i].nr_poison) ? 1 : 0;
+	if (!max)
+		return false;
+
+	max = 0;
+	rcu_read_lock();
+	for_each_process(p)
+		max++;
+	rcu_read_unlock();
+	max += 64;	/* processes forked meanwhile */
+	pids = kvcalloc(max, sizeof(*pids), GFP_KERNEL);
+	kinds = kmalloc(MEMVIEW_BATCH_PAGES, GFP_KERNEL);
+	slices = kcalloc(MEMVIEW_BATCH_PAGES, sizeof(*slices), GFP_KERNEL);
+	if (!pids || !kinds || !slices) {
+		found = true;
+		goto out;
+	}
+	rcu_read_lock();
+	for_each_process(p) {
+		if (n == max) {
+			found = true;	/* too many new ones: assume the worst */
+			break;
+		}
+		if (!(p->flags & PF_KTHREAD))
+			pids[n++] = get_pid(task_tgid(p));
+	}
+	rcu_read_unlock();
+
+	for (i = 0; i < n && !found; i++) {
+		struct task_struct *t = get_pid_task(pids[i], PIDTYPE_TGID);
+		struct mm_struct *mm = t ? get_task_mm(t) : NULL;
+
+		if (t)
+			put_task_struct(t);
+		if (!mm)
+			continue;
+		found = memview_mm_poison_mapped(mm, r, kinds, slices);
+		mmput(mm);
+	}
+out:
+	for (i = 0; i < n; i++)
+		put_pid(pids[i]);
+	kvfree(pids);
+	kfree(kinds);
+	kfree(slices);
+	return found;
 }
