@@ -56,6 +56,16 @@ void mv_log(const char *fmt, ...)
 	va_end(ap);
 }
 
+int mv_child_check(const char *what, int want, int got, int code)
+{
+	if (want == got)
+		return 0;
+	mv_log("child: %s: got %s (%d), expected %s (%d)", what,
+	       got ? strerror(-got) : "success", got,
+	       want ? strerror(-want) : "success", want);
+	return code;
+}
+
 int mv_target_range(const struct mv_target *t, struct mv_range *r)
 {
 	const char *env = getenv(t->range_env);

@@ -274,6 +274,12 @@ bool mv_iomem_has(__u64 start, __u64 len, const char *name);
 /* Run a shell command line (output to stderr); returns its exit status. */
 int mv_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * In a forked child (which must not use ASSERT/EXPECT): 0 if @got is
+ * @want, else log both and return @code (the child's exit status).
+ */
+int mv_child_check(const char *what, int want, int got, int code);
+
 /* Print a message prefixed "# " on stderr (TAP diagnostics). */
 void mv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
