@@ -124,7 +124,9 @@ int mv_get_regions(int fd, struct memview_region_entry **out, uint32_t *nr)
 int mv_get_slices(int fd, bool one_region, uint32_t region_id,
 		  struct memview_slice_entry **out, uint32_t *nr)
 {
-	struct memview_slice_list l = { 0 };
+	struct memview_slice_list l = {
+		.entry_size = sizeof(struct memview_slice_entry),
+	};
 
 	if (one_region) {
 		l.flags = MEMVIEW_SLICE_LIST_REGION;
