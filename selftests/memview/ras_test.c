@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "memview_harness.h"
@@ -1061,7 +1062,10 @@ TEST_F_TIMEOUT(ras, fence_all_slices, 180)
 
 	/* Back in service. */
 	for (k = 0; k < self->nr_tracked; k++) {
-		ret = mv_unfence(fx->fd, self->tracked[k], 0, &f);
+		get_slice(_metadata, fx->fd, self->tracked[k], &e);
+		ret = mv_unfence(fx->fd, self->tracked[k],
+				 e.uncorrectable_errors ?
+				 MEMVIEW_UNFENCE_FORCE : 0, &f);
 		EXPECT_EQ(0, ret) TH_LOG("UNFENCE %u: %s", self->tracked[k],
 					 strerror(-ret));
 		EXPECT_TRUE(f.out_state == MEMVIEW_SLICE_ONLINE ||
@@ -1176,6 +1180,133 @@ TEST_F_TIMEOUT(ras, fence_during_exit, 180)
 		ASSERT_EQ(0, mv_unfence(fx->fd, sid, 0, &f));
 		EXPECT_EQ((__u32)MEMVIEW_SLICE_ONLINE, f.out_state);
 	}
+}
+
+/* Interrupt the test process every 100 ms until told to stop. */
+struct pester {
+	pthread_t tid, target;
+	volatile int stop;
+};
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+static void *pester_run(void *arg)
+{
+	struct pester *p = arg;
+	struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+
+	while (!p->stop) {
+		nanosleep(&ts, NULL);
+		if (!p->stop)
+			pthread_kill(p->target, SIGUSR1);
+	}
+	return NULL;
+}
+
+/*
+ * A page that cannot move (an extra reference: vmsplice()d into a pipe)
+ * keeps its slice FENCING, counted in evac_pending, with every other page
+ * moved; FENCE_WAIT on it ends with EINTR on a signal; a REGION_REMOVE
+ * EVACUATE meanwhile fails with EBUSY and the fence resumes; once the
+ * reference is gone the slice ends FENCED and empty.
+ */
+TEST_F_TIMEOUT(ras, fence_pinned_page, 180)
+{
+	size_t pages = 64, len = pages * PS, off = 7 * PS;
+	struct mv_fixture *fx = &self->f;
+	struct memview_slice_entry e, *s;
+	struct memview_slice_fence f;
+	struct sigaction sa, old;
+	struct pester pe;
+	struct iovec iov;
+	char page[PS], *buf;
+	__u64 sum, n_s, ev = 0;
+	int p[2], ret, tries;
+	__u32 sid, n, i;
+
+	MV_SETUP_SKIPPED();
+	buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, buf);
+	sum = mv_fill(buf, 0, len, MV_PAT_STAMP, fx->pid);
+	mv_demote_all(_metadata, fx, fx->pid, buf, len);
+	ASSERT_EQ(0, mv_residency_slice(fx->fd, fx->pid, buf + off, PS, &sid,
+					&n_s));
+	n_s = mv_residency_in(fx->fd, fx->pid, buf, len, sid);
+	ASSERT_EQ(0, pipe(p));
+	iov.iov_base = buf + off;
+	iov.iov_len = PS;
+	ASSERT_EQ((ssize_t)PS, vmsplice(p[1], &iov, 1, 0));
+
+	ASSERT_EQ(0, mv_fence(fx->fd, sid, 0, &f));
+	/* Wait for a pass to end with the page pending. */
+	for (tries = 0; tries < 6000; tries++) {
+		get_slice(_metadata, fx->fd, sid, &e);
+		if (e.evac_passes >= 1 && e.evac_pending >= 1)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ((__u32)MEMVIEW_SLICE_FENCING, e.state) mv_slice_print(&e);
+	EXPECT_EQ(1ULL, e.evac_pending) mv_slice_print(&e);
+	EXPECT_EQ(n_s - 1, e.evac_moved) mv_slice_print(&e);
+	EXPECT_EQ(1ULL, e.used_pages);
+	EXPECT_CONSISTENT(e);
+
+	/* FENCE_WAIT cannot end: a signal ends it with EINTR. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigusr1;	/* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, &old));
+	memset(&pe, 0, sizeof(pe));
+	pe.target = pthread_self();
+	ASSERT_EQ(0, pthread_create(&pe.tid, NULL, pester_run, &pe));
+	ret = mv_fence(fx->fd, sid, MEMVIEW_FENCE_WAIT, &f);
+	pe.stop = 1;
+	pthread_join(pe.tid, NULL);
+	sigaction(SIGUSR1, &old, NULL);
+	EXPECT_EQ(-EINTR, ret) TH_LOG("FENCE_WAIT with a pinned page: %s",
+				      ret ? strerror(-ret) : "success");
+	EXPECT_EQ((__u32)MEMVIEW_SLICE_FENCING, f.out_state);
+	EXPECT_EQ(1ULL, f.out_evac_pending);
+	/* Nor can UNFENCE while FENCING. */
+	EXPECT_EQ(-EBUSY, mv_unfence(fx->fd, sid, 0, NULL));
+
+	/* Region removal: EBUSY, and the fence goes on. */
+	ret = mv_region_remove(fx->fd, fx->region_id,
+			       MEMVIEW_REGION_REMOVE_EVACUATE, &ev);
+	EXPECT_EQ(-EBUSY, ret) TH_LOG("REGION_REMOVE with a pinned page: %s",
+				      ret ? strerror(-ret) : "success");
+	if (!ret)
+		fx->region_added = false;
+	if (fx->region_added) {
+		s = region_slices(_metadata, fx, &n);
+		for (i = 0; i < n; i++)
+			EXPECT_EQ(s[i].id == sid ? (__u32)MEMVIEW_SLICE_FENCING :
+				  (__u32)MEMVIEW_SLICE_ONLINE, s[i].state)
+				mv_slice_print(&s[i]);
+		free(s);
+	}
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_STAMP, fx->pid, sum);
+
+	/* The reference goes: the fence ends. */
+	ASSERT_EQ((ssize_t)PS, read(p[0], page, sizeof(page)));
+	EXPECT_EQ(0, memcmp(page, buf + off, PS));
+	close(p[0]);
+	close(p[1]);
+	if (fx->region_added) {
+		SETTLE(fx, sid, e);
+		EXPECT_EQ((__u32)MEMVIEW_SLICE_FENCED, e.state)
+			mv_slice_print(&e);
+		EXPECT_EQ(0ULL, e.used_pages);
+		EXPECT_EQ(0ULL, e.evac_pending);
+		EXPECT_CONSISTENT(e);
+		EXPECT_EQ(0ULL, mv_residency_in(fx->fd, fx->pid, buf, len,
+						sid));
+	}
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_STAMP, fx->pid, sum);
+	mv_unmap_anon(buf, len);
 }
 
 /* Read every waiting event (O_NONBLOCK fd) into ev[]; returns the count. */
