@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <setjmp.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -52,6 +54,16 @@ void mv_log(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+int mv_child_check(const char *what, int want, int got, int code)
+{
+	if (want == got)
+		return 0;
+	mv_log("child: %s: got %s (%d), expected %s (%d)", what,
+	       got ? strerror(-got) : "success", got,
+	       want ? strerror(-want) : "success", want);
+	return code;
 }
 
 int mv_target_range(const struct mv_target *t, struct mv_range *r)
@@ -141,12 +153,14 @@ int mv_region_remove(int fd, __u32 id, __u32 flags, __u64 *evacuated)
 }
 
 /*
- * The three list ioctls share a shape: size, flags, a count in/out, a
- * 32-bit word and a user pointer.  Ask for the count, then for the entries;
- * retry if the count grew in between.
+ * REGION_LIST and PROC_LIST share a shape: size, flags, a count in/out, a
+ * 32-bit word and a user pointer (SLICE_LIST has that too, plus
+ * entry_size: see mv_slice_list()).  Ask for the count, then for the
+ * entries; retry if the count grew in between.  @entry_size 0: the struct
+ * is the 24-byte shape; otherwise SLICE_LIST's, with that entry_size.
  */
 static int mv_list(int fd, unsigned long cmd, size_t esize, __u32 flags,
-		   __u32 word, void **out, __u32 *n)
+		   __u32 word, __u32 entry_size, void **out, __u32 *n)
 {
 	struct {
 		__u32 size;
@@ -154,10 +168,10 @@ static int mv_list(int fd, unsigned long cmd, size_t esize, __u32 flags,
 		__u32 num;
 		__u32 word;
 		__aligned_u64 ptr;
-		__u32 entry_size;	/* SLICE_LIST only */
-		__u32 reserved;
+		__u32 entry_size;
+		__u32 __reserved;
 	} l;
-	bool slices = cmd == MEMVIEW_IOCTL_SLICE_LIST;
+	size_t lsize = entry_size ? sizeof(l) : offsetof(typeof(l), entry_size);
 	void *buf = NULL;
 	__u32 room = 0;
 	int ret;
@@ -165,18 +179,20 @@ static int mv_list(int fd, unsigned long cmd, size_t esize, __u32 flags,
 	/* The layout above must match all three structs. */
 	_Static_assert(offsetof(typeof(l), entry_size) ==
 		       sizeof(struct memview_region_list), "");
-	_Static_assert(sizeof(l) == sizeof(struct memview_slice_list), "");
 	_Static_assert(offsetof(typeof(l), entry_size) ==
 		       sizeof(struct memview_proc_list), "");
+	_Static_assert(sizeof(l) == sizeof(struct memview_slice_list), "");
+	_Static_assert(offsetof(typeof(l), entry_size) ==
+		       offsetof(struct memview_slice_list, entry_size), "");
 
 	for (;;) {
 		memset(&l, 0, sizeof(l));
-		l.size = slices ? sizeof(l) : offsetof(typeof(l), entry_size);
-		l.entry_size = slices ? esize : 0;
+		l.size = lsize;
 		l.flags = flags;
 		l.num = room;
 		l.word = word;
 		l.ptr = (uintptr_t)buf;
+		l.entry_size = entry_size;
 		ret = mv_ioctl(fd, cmd, &l);
 		if (ret != -EMSGSIZE)
 			break;
@@ -205,20 +221,49 @@ static int mv_list(int fd, unsigned long cmd, size_t esize, __u32 flags,
 
 int mv_region_list(int fd, struct memview_region_entry **out, __u32 *n)
 {
-	return mv_list(fd, MEMVIEW_IOCTL_REGION_LIST, sizeof(**out), 0, 0,
+	return mv_list(fd, MEMVIEW_IOCTL_REGION_LIST, sizeof(**out), 0, 0, 0,
 		       (void **)out, n);
 }
 
 int mv_slice_list(int fd, __u32 flags, __u32 region_id,
 		  struct memview_slice_entry **out, __u32 *n)
 {
-	return mv_list(fd, MEMVIEW_IOCTL_SLICE_LIST, sizeof(**out), flags,
-		       region_id, (void **)out, n);
+	struct memview_slice_entry *s;
+	char *v1;
+	__u32 i;
+	int ret;
+
+	ret = mv_list(fd, MEMVIEW_IOCTL_SLICE_LIST, sizeof(**out), flags,
+		      region_id, sizeof(**out), (void **)out, n);
+	if (ret != -E2BIG)
+		return ret;
+	/*
+	 * A module from before MEMVIEW_FEATURE_RAS: the 24-byte struct and
+	 * 80-byte entries, widened here with the RAS fields zero.
+	 */
+	ret = mv_list(fd, MEMVIEW_IOCTL_SLICE_LIST,
+		      MEMVIEW_SLICE_ENTRY_SIZE_V1, flags, region_id, 0,
+		      (void **)&v1, n);
+	if (ret || !*n) {
+		*out = NULL;
+		return ret;
+	}
+	s = calloc(*n, sizeof(*s));
+	if (!s) {
+		free(v1);
+		return -ENOMEM;
+	}
+	for (i = 0; i < *n; i++)
+		memcpy(&s[i], v1 + (size_t)i * MEMVIEW_SLICE_ENTRY_SIZE_V1,
+		       MEMVIEW_SLICE_ENTRY_SIZE_V1);
+	free(v1);
+	*out = s;
+	return 0;
 }
 
 int mv_proc_list(int fd, struct memview_proc_entry **out, __u32 *n)
 {
-	return mv_list(fd, MEMVIEW_IOCTL_PROC_LIST, sizeof(**out), 0, 0,
+	return mv_list(fd, MEMVIEW_IOCTL_PROC_LIST, sizeof(**out), 0, 0, 0,
 		       (void **)out, n);
 }
 
@@ -869,4 +914,291 @@ int mv_run(const char *fmt, ...)
 	if (status < 0)
 		return -errno;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* ---- Fault isolation (Documentation/ras.rst) ---- */
+
+const char *mv_slice_state_name(__u32 state)
+{
+	static const char *const names[] = {
+		[MEMVIEW_SLICE_ONLINE] = "ONLINE",
+		[MEMVIEW_SLICE_DEGRADED] = "DEGRADED",
+		[MEMVIEW_SLICE_FENCING] = "FENCING",
+		[MEMVIEW_SLICE_FENCED] = "FENCED",
+		[MEMVIEW_SLICE_RETIRED] = "RETIRED",
+		[MEMVIEW_SLICE_REMOVING] = "REMOVING",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+}
+
+int mv_slice_get(int fd, __u32 id, struct memview_slice_entry *e)
+{
+	struct memview_slice_entry *s;
+	int ret = -ENOENT;
+	__u32 n, i;
+
+	if (mv_slice_list(fd, 0, 0, &s, &n))
+		return -EIO;
+	for (i = 0; i < n; i++) {
+		if (s[i].id == id) {
+			*e = s[i];
+			ret = 0;
+			break;
+		}
+	}
+	free(s);
+	return ret;
+}
+
+void mv_slice_print(const struct memview_slice_entry *e)
+{
+	mv_log("slice %u (region %u #%u) %s reason %u: used %llu free %llu poisoned %llu of %llu; errors %llu (ce %llu, ue %llu, window %llu); evac total %llu moved %llu poisoned %llu pending %llu passes %llu",
+	       e->id, e->region_id, e->index, mv_slice_state_name(e->state),
+	       e->fence_reason, (unsigned long long)e->used_pages,
+	       (unsigned long long)e->free_pages,
+	       (unsigned long long)e->poisoned_pages,
+	       (unsigned long long)e->total_pages,
+	       (unsigned long long)e->errors,
+	       (unsigned long long)e->corrected_errors,
+	       (unsigned long long)e->uncorrectable_errors,
+	       (unsigned long long)e->window_corrected,
+	       (unsigned long long)e->evac_total,
+	       (unsigned long long)e->evac_moved,
+	       (unsigned long long)e->evac_poisoned,
+	       (unsigned long long)e->evac_pending,
+	       (unsigned long long)e->evac_passes);
+}
+
+int mv_wait_slice_settled(int fd, __u32 id, struct memview_slice_entry *e)
+{
+	struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+	__u64 moved = ~0ULL, passes = ~0ULL;
+	int ret, still = 0;
+
+	for (;;) {
+		ret = mv_slice_get(fd, id, e);
+		if (ret)
+			return ret;
+		if (e->state != MEMVIEW_SLICE_FENCING)
+			return 0;
+		if (e->evac_moved != moved || e->evac_passes != passes) {
+			moved = e->evac_moved;
+			passes = e->evac_passes;
+			still = 0;
+		} else if ((still += 10) >= MV_FENCE_STALL_MS) {
+			mv_log("slice %u made no evacuation progress for %d ms",
+			       id, MV_FENCE_STALL_MS);
+			mv_slice_print(e);
+			return -ETIMEDOUT;
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int mv_fence_call(int fd, unsigned long cmd, __u32 id, __u32 flags,
+			 struct memview_slice_fence *out)
+{
+	struct memview_slice_fence f = {
+		.size = sizeof(f),
+		.flags = flags,
+		.slice_id = id,
+	};
+	int ret;
+
+	ret = mv_ioctl(fd, cmd, &f);
+	if (out)
+		*out = f;
+	return ret;
+}
+
+int mv_fence(int fd, __u32 id, __u32 flags, struct memview_slice_fence *out)
+{
+	return mv_fence_call(fd, MEMVIEW_IOCTL_SLICE_FENCE, id, flags, out);
+}
+
+int mv_unfence(int fd, __u32 id, __u32 flags, struct memview_slice_fence *out)
+{
+	return mv_fence_call(fd, MEMVIEW_IOCTL_SLICE_UNFENCE, id, flags, out);
+}
+
+void mv_error_init(struct memview_error *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->size = sizeof(*e);
+}
+
+int mv_inject_slice(int fd, __u32 id, __u32 severity, __u32 count,
+		    struct memview_error *out)
+{
+	struct memview_error e;
+	int ret;
+
+	mv_error_init(&e);
+	e.flags = MEMVIEW_INJECT_SLICE;
+	e.slice_id = id;
+	e.severity = severity;
+	e.count = count;
+	ret = mv_ioctl(fd, MEMVIEW_IOCTL_ERROR_INJECT, &e);
+	if (out)
+		*out = e;
+	return ret;
+}
+
+int mv_report(int fd, __u64 phys, __u64 len, __u32 severity, __u32 source,
+	      struct memview_error *out)
+{
+	struct memview_error e;
+	int ret;
+
+	mv_error_init(&e);
+	e.phys_addr = phys;
+	e.length = len;
+	e.severity = severity;
+	e.source = source;
+	ret = mv_ioctl(fd, MEMVIEW_IOCTL_ERROR_REPORT, &e);
+	if (out)
+		*out = e;
+	return ret;
+}
+
+int mv_residency_slice(int fd, pid_t pid, const void *addr, size_t len,
+		       __u32 *slice_id, __u64 *pages)
+{
+	struct memview_residency_entry ents[64];
+	struct memview_residency r;
+	__u32 i;
+	int ret;
+
+	ret = mv_residency(fd, pid, addr, len, &r, ents, 64);
+	if (ret)
+		return ret;
+	*pages = 0;
+	for (i = 0; i < r.num_slices; i++) {
+		if (ents[i].pages > *pages) {
+			*pages = ents[i].pages;
+			*slice_id = ents[i].slice_id;
+		}
+	}
+	return *pages ? 0 : -ENOENT;
+}
+
+__u64 mv_residency_in(int fd, pid_t pid, const void *addr, size_t len,
+		      __u32 slice_id)
+{
+	struct memview_residency_entry ents[64];
+	struct memview_residency r;
+	__u32 i;
+
+	if (mv_residency(fd, pid, addr, len, &r, ents, 64))
+		return ~0ULL;
+	for (i = 0; i < r.num_slices; i++)
+		if (ents[i].slice_id == slice_id)
+			return ents[i].pages;
+	return 0;
+}
+
+/* SIGBUS probing: the handler jumps back to the probe with the siginfo. */
+static sigjmp_buf mv_sigbus_env;
+static volatile sig_atomic_t mv_sigbus_armed;
+static siginfo_t mv_sigbus_info;
+
+static void mv_sigbus_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (!mv_sigbus_armed) {
+		/* Not probing: die of it as if there were no handler. */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	mv_sigbus_info = *si;
+	mv_sigbus_armed = 0;
+	siglongjmp(mv_sigbus_env, 1);
+}
+
+static int mv_sigbus_arm(struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = mv_sigbus_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGBUS, &sa, old) ? -errno : 0;
+}
+
+static void mv_sigbus_out(struct mv_sigbus *out, int hit)
+{
+	if (!out)
+		return;
+	memset(out, 0, sizeof(*out));
+	out->hit = hit;
+	if (hit) {
+		out->code = mv_sigbus_info.si_code;
+		out->addr = mv_sigbus_info.si_addr;
+		out->addr_lsb = mv_sigbus_info.si_addr_lsb;
+	}
+}
+
+int mv_probe_read(const void *addr, struct mv_sigbus *out)
+{
+	struct sigaction old;
+	int hit, ret;
+
+	ret = mv_sigbus_arm(&old);
+	if (ret)
+		return ret;
+	if (sigsetjmp(mv_sigbus_env, 1)) {
+		hit = 1;
+	} else {
+		mv_sigbus_armed = 1;
+		(void)*(const volatile char *)addr;
+		mv_sigbus_armed = 0;
+		hit = 0;
+	}
+	sigaction(SIGBUS, &old, NULL);
+	mv_sigbus_out(out, hit);
+	return hit;
+}
+
+int mv_probe_verify(const void *base, size_t off, size_t len,
+		    enum mv_pattern p, __u64 seed, struct mv_sigbus *out)
+{
+	struct sigaction old;
+	int ret;
+
+	ret = mv_sigbus_arm(&old);
+	if (ret)
+		return ret;
+	if (sigsetjmp(mv_sigbus_env, 1)) {
+		ret = 1;
+	} else {
+		mv_sigbus_armed = 1;
+		ret = mv_verify(base, off, len, p, seed, NULL) ? -1 : 0;
+		mv_sigbus_armed = 0;
+	}
+	sigaction(SIGBUS, &old, NULL);
+	mv_sigbus_out(out, ret == 1);
+	return ret;
+}
+
+int mv_probe_madvise(void *addr, size_t len, int advice, struct mv_sigbus *out)
+{
+	struct sigaction old;
+	volatile int ret;
+
+	ret = mv_sigbus_arm(&old);
+	if (ret)
+		return ret;
+	if (sigsetjmp(mv_sigbus_env, 1)) {
+		ret = 1;
+	} else {
+		mv_sigbus_armed = 1;
+		ret = madvise(addr, len, advice) ? -errno : 0;
+		mv_sigbus_armed = 0;
+	}
+	sigaction(SIGBUS, &old, NULL);
+	mv_sigbus_out(out, ret == 1);
+	return ret;
 }

@@ -176,6 +176,66 @@ void mv_unmap_anon(void *p, size_t len);
 long mv_anon_huge_kb(const void *addr);
 
 /*
+ * Fault isolation (Documentation/ras.rst).  mv_slice_list() above asks for
+ * whole struct memview_slice_entry records (entry_size = sizeof); from a
+ * module without MEMVIEW_FEATURE_RAS it gets the 80-byte ones and the RAS
+ * fields are zero.
+ */
+static inline bool mv_has_ras(const struct memview_info *info)
+{
+	return info->out_features & MEMVIEW_FEATURE_RAS;
+}
+const char *mv_slice_state_name(__u32 state);
+/* The slice @id of any region; -ENOENT if it does not exist. */
+int mv_slice_get(int fd, __u32 id, struct memview_slice_entry *e);
+/* Log every field of *e that a test may want to see on a failure. */
+void mv_slice_print(const struct memview_slice_entry *e);
+/*
+ * Wait while slice @id is FENCING; *e gets its last entry.  Like
+ * mv_wait_rounds(), the only limit is a liveness guard: -ETIMEDOUT when
+ * neither evac_moved nor evac_passes moves for MV_FENCE_STALL_MS.
+ */
+#define MV_FENCE_STALL_MS	60000
+int mv_wait_slice_settled(int fd, __u32 id, struct memview_slice_entry *e);
+/* SLICE_FENCE / SLICE_UNFENCE; *out (may be NULL) gets the struct back. */
+int mv_fence(int fd, __u32 id, __u32 flags, struct memview_slice_fence *out);
+int mv_unfence(int fd, __u32 id, __u32 flags, struct memview_slice_fence *out);
+/* A zeroed memview_error with its size set. */
+void mv_error_init(struct memview_error *e);
+/* ERROR_INJECT on a whole slice (MEMVIEW_INJECT_SLICE). */
+int mv_inject_slice(int fd, __u32 id, __u32 severity, __u32 count,
+		    struct memview_error *out);
+/* ERROR_REPORT of one error at [phys, phys + len). */
+int mv_report(int fd, __u64 phys, __u64 len, __u32 severity, __u32 source,
+	      struct memview_error *out);
+/*
+ * RESIDENCY helpers: the slice holding most pages of the range (-ENOENT if
+ * none), and the pages of the range in slice @slice_id (~0 on error).
+ */
+int mv_residency_slice(int fd, pid_t pid, const void *addr, size_t len,
+		       __u32 *slice_id, __u64 *pages);
+__u64 mv_residency_in(int fd, pid_t pid, const void *addr, size_t len,
+		      __u32 slice_id);
+
+/*
+ * SIGBUS probes: run an access with a SIGBUS handler installed (the old
+ * one is restored).  A SIGBUS is caught and described in *out (may be
+ * NULL).  mv_probe_read() returns 1 on SIGBUS, else 0; mv_probe_verify()
+ * 1 on SIGBUS, -1 if the data differs from the pattern, else 0;
+ * mv_probe_madvise() 1 on SIGBUS, else madvise()'s 0 or -errno.
+ */
+struct mv_sigbus {
+	int hit;
+	int code;		/* si_code, e.g. BUS_MCEERR_AR */
+	void *addr;		/* si_addr */
+	short addr_lsb;		/* si_addr_lsb */
+};
+int mv_probe_read(const void *addr, struct mv_sigbus *out);
+int mv_probe_verify(const void *base, size_t off, size_t len,
+		    enum mv_pattern p, __u64 seed, struct mv_sigbus *out);
+int mv_probe_madvise(void *addr, size_t len, int advice, struct mv_sigbus *out);
+
+/*
  * Become uid/gid MV_NOBODY with no supplementary groups and no
  * capabilities, still dumpable.  Returns 0 or -errno.
  */
@@ -213,6 +273,12 @@ bool mv_iomem_has(__u64 start, __u64 len, const char *name);
 
 /* Run a shell command line (output to stderr); returns its exit status. */
 int mv_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * In a forked child (which must not use ASSERT/EXPECT): 0 if @got is
+ * @want, else log both and return @code (the child's exit status).
+ */
+int mv_child_check(const char *what, int want, int got, int code);
 
 /* Print a message prefixed "# " on stderr (TAP diagnostics). */
 void mv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -36,17 +36,6 @@ FIXTURE_TEARDOWN(perm)
 	MV_FIXTURE_TEARDOWN(&self->f);
 }
 
-/* Report a wrong result in a child and give its exit code. */
-static int child_expect(const char *what, int want, int got, int code)
-{
-	if (want == got)
-		return 0;
-	mv_log("child: %s: got %s (%d), expected %s (%d)", what,
-	       got ? strerror(-got) : "success", got,
-	       want ? strerror(-want) : "success", want);
-	return code;
-}
-
 /*
  * The unprivileged child of unprivileged_attach: nothing on its root parent
  * (attached by the parent), everything on itself.
@@ -70,25 +59,25 @@ static int unprivileged_child(pid_t parent)
 		       MV_NOBODY, strerror(-fd));
 		return 11;
 	}
-	bad = child_expect("PROC_ATTACH root's process", -EPERM,
+	bad = mv_child_check("PROC_ATTACH root's process", -EPERM,
 			   mv_attach(fd, parent, 0), 12);
-	bad = bad ?: child_expect("PROC_DETACH root's process", -EPERM,
+	bad = bad ?: mv_child_check("PROC_DETACH root's process", -EPERM,
 				  mv_detach(fd, parent), 13);
-	bad = bad ?: child_expect("DEMOTE root's process", -EPERM,
+	bad = bad ?: mv_child_check("DEMOTE root's process", -EPERM,
 				  mv_demote(fd, parent, (void *)MV_MIB, len, &m),
 				  14);
-	bad = bad ?: child_expect("PROMOTE root's process", -EPERM,
+	bad = bad ?: mv_child_check("PROMOTE root's process", -EPERM,
 				  mv_promote(fd, parent, (void *)MV_MIB, len, 0,
 					     0, &m), 15);
-	bad = bad ?: child_expect("RESIDENCY root's process", -EPERM,
+	bad = bad ?: mv_child_check("RESIDENCY root's process", -EPERM,
 				  mv_residency(fd, parent, NULL, 0, &r, NULL, 0),
 				  16);
 	if (bad)
 		return bad;
 
 	/* Its own process: allowed. */
-	bad = child_expect("PROC_ATTACH self", 0, mv_attach(fd, getpid(), 0), 20);
-	bad = bad ?: child_expect("PROC_ATTACH self again", -EEXIST,
+	bad = mv_child_check("PROC_ATTACH self", 0, mv_attach(fd, getpid(), 0), 20);
+	bad = bad ?: mv_child_check("PROC_ATTACH self again", -EEXIST,
 				  mv_attach(fd, getpid(), 0), 21);
 	if (bad)
 		return bad;
@@ -115,7 +104,7 @@ static int unprivileged_child(pid_t parent)
 	}
 	if (mv_verify(buf, 0, len, MV_PAT_STAMP, getpid(), NULL))
 		return 26;
-	bad = child_expect("PROC_DETACH self", 0, mv_detach(fd, getpid()), 27);
+	bad = mv_child_check("PROC_DETACH self", 0, mv_detach(fd, getpid()), 27);
 	close(fd);
 	return bad;
 }

@@ -73,9 +73,17 @@ TEST_F(device, get_info_struct_rules)
 	info.__reserved = 1;
 	EXPECT_EQ(-EINVAL, mv_ioctl(self->fd, MEMVIEW_IOCTL_GET_INFO, &info));
 
+	/* Shorter than the first version (before out_poisoned_pages). */
 	memset(&info, 0, sizeof(info));
-	info.size = sizeof(info) - 8;
+	info.size = offsetof(struct memview_info, out_poisoned_pages) - 8;
 	EXPECT_EQ(-EINVAL, mv_ioctl(self->fd, MEMVIEW_IOCTL_GET_INFO, &info));
+	/* The first version itself: accepted, nothing written beyond it. */
+	memset(&info, 0, sizeof(info));
+	info.size = offsetof(struct memview_info, out_poisoned_pages);
+	info.out_poisoned_pages = 0x5a5a;
+	EXPECT_EQ(0, mv_ioctl(self->fd, MEMVIEW_IOCTL_GET_INFO, &info));
+	EXPECT_EQ((__u32)MEMVIEW_API_VERSION, info.out_api_version);
+	EXPECT_EQ(0x5a5aULL, info.out_poisoned_pages);
 
 	memset(&info, 0, sizeof(info));
 	info.size = 0;
@@ -104,7 +112,7 @@ TEST_F(device, unknown_ioctl)
 	EXPECT_EQ(-ENOTTY, mv_ioctl(self->fd,
 				    _IO(MEMVIEW_TYPE, MEMVIEW_CMD_BASE - 1), buf));
 	EXPECT_EQ(-ENOTTY, mv_ioctl(self->fd,
-				    _IO(MEMVIEW_TYPE, MEMVIEW_CMD_STATS + 1),
+				    _IO(MEMVIEW_TYPE, MEMVIEW_CMD_ERROR_INJECT + 1),
 				    buf));
 	EXPECT_EQ(-ENOTTY, mv_ioctl(self->fd, _IO(MEMVIEW_TYPE, 0xff), buf));
 	EXPECT_EQ(-ENOTTY, mv_ioctl(self->fd,

@@ -78,6 +78,12 @@ static const struct knob knobs[] = {
 	KNOB(samplers, SAMPLERS,
 	     MEMVIEW_SAMPLE_ACCESS_BIT | MEMVIEW_SAMPLE_FAULTS, 0,
 	     MEMVIEW_SAMPLE_ACCESS_BIT | MEMVIEW_SAMPLE_FAULTS),
+	/* Documentation/ras.rst; their effect is tested by ras_test */
+	KNOB(ce_threshold, CE_THRESHOLD, 16, 1, 1000000),
+	KNOB(ce_window_ms, CE_WINDOW, 86400000, 100, 604800000),
+	KNOB(ras_flags, RAS_FLAGS,
+	     MEMVIEW_RAS_FENCE_ON_UE | MEMVIEW_RAS_FENCE_ON_CE, 0,
+	     MEMVIEW_RAS_FENCE_ON_UE | MEMVIEW_RAS_FENCE_ON_CE),
 };
 #define NR_KNOBS	(sizeof(knobs) / sizeof(knobs[0]))
 
