@@ -28,6 +28,9 @@ int memview_slice_init(struct memview_slice *s, struct memview_region *r,
 	atomic64_set(&s->migrations_in, 0);
 	atomic64_set(&s->migrations_out, 0);
 	atomic64_set(&s->errors, 0);
+	atomic64_set(&s->ce, 0);
+	atomic64_set(&s->ue, 0);
+	memview_ras_slice_init(s);
 	s->busy_map = bitmap_zalloc(pages, GFP_KERNEL);
 	s->poison_map = bitmap_zalloc(pages, GFP_KERNEL);
 	if (!s->busy_map || !s->poison_map) {
@@ -45,7 +48,7 @@ void memview_slice_destroy(struct memview_slice *s)
 	s->poison_map = NULL;
 }
 
-static bool memview_slice_takes_pages(u32 state)
+bool memview_slice_takes_pages(u32 state)
 {
 	return state == MEMVIEW_SLICE_ONLINE || state == MEMVIEW_SLICE_DEGRADED;
 }
@@ -156,22 +159,39 @@ void memview_page_free(struct page *page)
 	spin_unlock_irqrestore(&s->lock, flags);
 }
 
-/* Record a memory error on @pfn of @s and retire the page. */
-void memview_slice_poison(struct memview_slice *s, unsigned long pfn)
+/**
+ * memview_slice_poison - mark @pfn of @s poisoned: never handed out again
+ * @s: the slice
+ * @pfn: a page of @s
+ * @in_use: out: the page is allocated (mapped or in flight)
+ *
+ * A free page is retired at once.  A page in use gets PG_hwpoison, under the
+ * slice lock so that no allocation or free races with it: from then on every
+ * unmap of it (migrate_device_range(), evacuation) leaves a hwpoison entry,
+ * and page_free retires it; *@in_use tells the caller to unmap it.
+ * Returns false if the page was poisoned already.
+ */
+bool memview_slice_poison(struct memview_slice *s, unsigned long pfn,
+			  bool *in_use)
 {
 	unsigned long bit = pfn - s->start_pfn, flags;
+	bool fresh = false;
 
-	atomic64_inc(&s->errors);
+	*in_use = false;
 	spin_lock_irqsave(&s->lock, flags);
-	/* A free page is retired at once; a used one when it is freed. */
-	if (!__test_and_set_bit(bit, s->poison_map) &&
-	    !__test_and_set_bit(bit, s->busy_map)) {
-		s->busy++;
-		s->poisoned++;
+	if (!__test_and_set_bit(bit, s->poison_map)) {
+		fresh = true;
+		s->nr_poison++;
+		if (!__test_and_set_bit(bit, s->busy_map)) {
+			s->busy++;
+			s->poisoned++;
+		} else {
+			SetPageHWPoison(pfn_to_page(pfn));
+			*in_use = true;
+		}
 	}
-	if (s->state == MEMVIEW_SLICE_ONLINE)
-		s->state = MEMVIEW_SLICE_DEGRADED;
 	spin_unlock_irqrestore(&s->lock, flags);
+	return fresh;
 }
 
 unsigned long memview_slice_used(struct memview_slice *s)

@@ -32,12 +32,14 @@ static int memview_get_info(void *arg)
 	cmd->out_features = MEMVIEW_FEATURE_REGION_EVACUATE |
 			    MEMVIEW_FEATURE_PROMOTE_NODE |
 			    MEMVIEW_FEATURE_RESIDENCY |
-			    MEMVIEW_FEATURE_AUTO;
+			    MEMVIEW_FEATURE_AUTO |
+			    MEMVIEW_FEATURE_RAS;
 	cmd->out_slice_size = memview_slice_size;
 	cmd->out_page_size = PAGE_SIZE;
 	down_read(&memview_rwsem);
 	cmd->out_nr_regions = memview_nr_regions();
 	cmd->out_nr_slices = memview_nr_slices();
+	cmd->out_poisoned_pages = memview_poisoned_pages();
 	up_read(&memview_rwsem);
 	return 0;
 }
@@ -60,6 +62,10 @@ MEMVIEW_WRAP(residency, struct memview_residency)
 MEMVIEW_WRAP(set_policy, struct memview_policy)
 MEMVIEW_WRAP(get_policy, struct memview_policy)
 MEMVIEW_WRAP(stats, struct memview_stats)
+MEMVIEW_WRAP(slice_fence, struct memview_slice_fence)
+MEMVIEW_WRAP(slice_unfence, struct memview_slice_fence)
+MEMVIEW_WRAP(error_report, struct memview_error)
+MEMVIEW_WRAP(error_inject, struct memview_error)
 
 union memview_ucmd_buffer {
 	struct memview_info info;
@@ -74,6 +80,8 @@ union memview_ucmd_buffer {
 	struct memview_residency residency;
 	struct memview_policy policy;
 	struct memview_stats stats;
+	struct memview_slice_fence fence;
+	struct memview_error error;
 };
 
 /**
@@ -127,6 +135,14 @@ static const struct memview_ioctl_op memview_ops[] = {
 		   struct memview_policy, __reserved),
 	MEMVIEW_OP(MEMVIEW_IOCTL_STATS, memview_do_stats,
 		   struct memview_stats, out_hot_pages),
+	MEMVIEW_OP(MEMVIEW_IOCTL_SLICE_FENCE, memview_do_slice_fence,
+		   struct memview_slice_fence, out_evac_pending),
+	MEMVIEW_OP(MEMVIEW_IOCTL_SLICE_UNFENCE, memview_do_slice_unfence,
+		   struct memview_slice_fence, out_evac_pending),
+	MEMVIEW_OP(MEMVIEW_IOCTL_ERROR_REPORT, memview_do_error_report,
+		   struct memview_error, out_pages_poisoned),
+	MEMVIEW_OP(MEMVIEW_IOCTL_ERROR_INJECT, memview_do_error_inject,
+		   struct memview_error, out_pages_poisoned),
 };
 
 static long memview_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -168,6 +184,10 @@ static long memview_fops_ioctl(struct file *filp, unsigned int cmd,
 
 static const struct file_operations memview_fops = {
 	.owner		= THIS_MODULE,
+	.open		= memview_events_open,
+	.release	= memview_events_release,
+	.read		= memview_events_read,
+	.poll		= memview_events_poll,
 	.unlocked_ioctl	= memview_fops_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
@@ -192,18 +212,25 @@ static int __init memview_init(void)
 		       memview_slice_size, section);
 		return -EINVAL;
 	}
-	ret = memview_placer_start();
+	ret = memview_ras_init();
 	if (ret)
 		return ret;
+	ret = memview_placer_start();
+	if (ret)
+		goto out_ras;
 	ret = misc_register(&memview_misc);
-	if (ret) {
-		memview_placer_stop();
-		return ret;
-	}
+	if (ret)
+		goto out_placer;
 	memview_debugfs_init();
 	pr_info("loaded, api %d, slice size %lu MiB\n", MEMVIEW_API_VERSION,
 		memview_slice_size >> 20);
 	return 0;
+
+out_placer:
+	memview_placer_stop();
+out_ras:
+	memview_ras_exit();
+	return ret;
 }
 
 /*
@@ -216,6 +243,7 @@ static void __exit memview_exit(void)
 	misc_deregister(&memview_misc);
 	memview_placer_stop();
 	memview_procs_exit();
+	memview_ras_exit();
 }
 
 module_init(memview_init);

@@ -13,6 +13,8 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+#include <linux/workqueue.h>
+#include <linux/poll.h>
 #include <linux/kref.h>
 #include <linux/memview.h>
 
@@ -60,6 +62,25 @@ extern char memview_owner;
  * @migrations_in: pages migrated into the slice
  * @migrations_out: pages migrated out of the slice
  * @errors: memory errors reported on the slice
+ * @ce: corrected errors reported on the slice
+ * @ue: uncorrectable errors reported on the slice
+ *
+ * Fault isolation (ras.c), under @lock:
+ * @nr_poison: bits set in @poison_map
+ * @fence_reason: enum memview_fence_reason of the last fence
+ * @retire: the evacuation under way ends in RETIRED, not FENCED
+ * @window_start: jiffies when the corrected-error window began
+ * @window_ce: corrected errors in the window
+ * @evac_total: used pages when the last evacuation began
+ * @evac_moved: pages it moved
+ * @evac_poisoned: poisoned pages it unmapped without a copy
+ * @evac_pending: used pages left after its last pass
+ * @evac_passes: passes it made
+ * @evac_start: ktime_get_ns() when it began
+ * @evac_ns: nanoseconds it took, or has taken so far
+ * @evac_backoff_ms: delay before the next retry pass
+ * @evac_work: the evacuation worker (memview_ras_wq); the work item, not
+ *	@lock, serialises the passes
  */
 struct memview_slice {
 	struct memview_region *region;
@@ -81,6 +102,23 @@ struct memview_slice {
 	atomic64_t migrations_in;
 	atomic64_t migrations_out;
 	atomic64_t errors;
+	atomic64_t ce;
+	atomic64_t ue;
+
+	unsigned long nr_poison;
+	u32 fence_reason;
+	bool retire;
+	unsigned long window_start;
+	u32 window_ce;
+	u64 evac_total;
+	u64 evac_moved;
+	u64 evac_poisoned;
+	u64 evac_pending;
+	u64 evac_passes;
+	u64 evac_start;
+	u64 evac_ns;
+	unsigned int evac_backoff_ms;
+	struct delayed_work evac_work;
 };
 
 /**
@@ -144,8 +182,10 @@ int memview_slice_init(struct memview_slice *s, struct memview_region *r,
 void memview_slice_destroy(struct memview_slice *s);
 struct page *memview_alloc_page(struct memview_slice_pick *pick);
 void memview_page_free(struct page *page);
-void memview_slice_poison(struct memview_slice *s, unsigned long pfn);
+bool memview_slice_poison(struct memview_slice *s, unsigned long pfn,
+			  bool *in_use);
 unsigned long memview_slice_used(struct memview_slice *s);
+bool memview_slice_takes_pages(u32 state);
 u32 memview_slice_set_state(struct memview_slice *s, u32 state);
 
 /**
@@ -275,6 +315,19 @@ bool memview_vma_supported(struct vm_area_struct *vma);
 int memview_demote(struct memview_migrate *cmd);
 int memview_promote(struct memview_migrate *cmd);
 long memview_evacuate_slice(struct memview_slice *s);
+/**
+ * struct memview_evac - counts of one evacuation batch
+ * @moved: pages moved, copies verified
+ * @poisoned: poisoned pages unmapped (hwpoison entries), not copied
+ */
+struct memview_evac {
+	unsigned long moved;
+	unsigned long poisoned;
+};
+void memview_evacuate_batch(struct memview_slice *s, unsigned long pfn,
+			    unsigned long n, unsigned long *src,
+			    unsigned long *dst, bool to_slices,
+			    struct memview_evac *ev);
 
 /* walk.c */
 /* What a lockless look at one page of a mapping found. */
@@ -298,6 +351,26 @@ void memview_placer_stop(void);
 int memview_set_policy(struct memview_policy *cmd);
 int memview_get_policy(struct memview_policy *cmd);
 int memview_stats(struct memview_stats *cmd);
+void memview_ras_policy(u32 *ce_threshold, u32 *ce_window_ms, u32 *ras_flags);
+
+/* ras.c */
+int memview_ras_init(void);
+void memview_ras_exit(void);
+void memview_ras_slice_init(struct memview_slice *s);
+void memview_ras_region_removed(struct memview_region *r);
+void memview_ras_region_restored(struct memview_region *r);
+int memview_ras_memory_failure(struct memview_region *r, unsigned long pfn,
+			       unsigned long nr_pages);
+u64 memview_poisoned_pages(void);
+int memview_slice_fence(struct memview_slice_fence *cmd);
+int memview_slice_unfence(struct memview_slice_fence *cmd);
+int memview_error_report(struct memview_error *cmd);
+int memview_error_inject(struct memview_error *cmd);
+int memview_events_open(struct inode *inode, struct file *file);
+int memview_events_release(struct inode *inode, struct file *file);
+ssize_t memview_events_read(struct file *file, char __user *buf, size_t len,
+			    loff_t *ppos);
+__poll_t memview_events_poll(struct file *file, struct poll_table_struct *pt);
 void memview_proc_heat_destroy(struct memview_proc *p);
 
 /* sample.c */

@@ -155,6 +155,11 @@ int memview_migrate_pmd(struct memview_migration *m,
 			cmd->out_not_present++;	/* hole or zero page */
 			continue;
 		}
+		/* Poisoned: never read; evacuation unmaps it with hwpoison. */
+		if (PageHWPoison(spage)) {
+			cmd->out_busy++;
+			continue;
+		}
 		dpage = memview_dst_page(m);
 		if (!dpage) {
 			cmd->out_no_space++;
@@ -295,16 +300,68 @@ int memview_promote(struct memview_migrate *cmd)
 	return memview_migrate(cmd, false);
 }
 
-/*
- * Move one batch of slice pages, found by pfn, to DRAM wherever they are
- * mapped (migrate_device_range() unmaps them from every process through the
- * rmap).  Returns the pages moved.
- */
-static unsigned long memview_evacuate_batch(struct memview_slice *s,
-					    unsigned long pfn, unsigned long n,
-					    unsigned long *src,
-					    unsigned long *dst)
+/* A destination for an evacuated page: a healthy slice's, else DRAM. */
+static struct page *memview_evac_dst(struct memview_slice_pick *pick,
+				     bool to_slices)
 {
+	struct page *page = to_slices ? memview_alloc_page(pick) : NULL;
+
+	if (page) {
+		zone_device_page_init(page);	/* locks it */
+		return page;
+	}
+	page = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
+	if (page)
+		lock_page(page);
+	return page;
+}
+
+/* Copy @spage to @dpage and compare: true if the copy is good. */
+static bool memview_copy_verified(struct page *dpage, struct page *spage)
+{
+	void *d, *sv;
+	bool same;
+
+	copy_highpage(dpage, spage);
+	sv = kmap_local_page(spage);
+	d = kmap_local_page(dpage);
+	same = !memcmp(d, sv, PAGE_SIZE);
+	kunmap_local(d);
+	kunmap_local(sv);
+	return same;
+}
+
+/* Give back a destination page that will not be used. */
+static void memview_drop_dst(struct page *dpage)
+{
+	unlock_page(dpage);
+	put_page(dpage);
+}
+
+/**
+ * memview_evacuate_batch - move the used pages of [pfn, pfn + n) of @s out
+ * @s: the slice; it takes no new pages
+ * @pfn: first page of the batch
+ * @n: pages in the batch, at most MEMVIEW_BATCH_PAGES
+ * @src: migrate_device array of @n entries
+ * @dst: migrate_device array of @n entries
+ * @to_slices: destinations come from healthy slices first, then DRAM;
+ *	otherwise DRAM only
+ * @ev: counts to add to
+ *
+ * migrate_device_range() unmaps the pages from every process through the
+ * rmap (forked children and detached processes included).  A page with
+ * PG_hwpoison gets a hwpoison entry in each mapping instead and no
+ * destination: it is freed, and retired, without being read.  Every copy is
+ * compared with its source; a page whose copy differs stays.  Caller holds
+ * memview_rwsem.
+ */
+void memview_evacuate_batch(struct memview_slice *s, unsigned long pfn,
+			    unsigned long n, unsigned long *src,
+			    unsigned long *dst, bool to_slices,
+			    struct memview_evac *ev)
+{
+	struct memview_slice_pick pick = { };
 	unsigned long i, moved = 0;
 
 	memset(dst, 0, n * sizeof(*dst));
@@ -314,20 +371,34 @@ static unsigned long memview_evacuate_batch(struct memview_slice *s,
 
 		if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE))
 			continue;
-		dpage = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
+		if (PageHWPoison(spage)) {
+			ev->poisoned++;
+			continue;
+		}
+		dpage = memview_evac_dst(&pick, to_slices);
 		if (!dpage)
 			continue;
-		lock_page(dpage);
-		copy_highpage(dpage, spage);
+		if (!memview_copy_verified(dpage, spage)) {
+			memview_drop_dst(dpage);
+			continue;
+		}
 		dst[i] = migrate_pfn(page_to_pfn(dpage));
 	}
 	migrate_device_pages(src, dst, n);
-	for (i = 0; i < n; i++)
-		if (dst[i] && (src[i] & MIGRATE_PFN_MIGRATE))
-			moved++;
+	for (i = 0; i < n; i++) {
+		struct memview_slice *to;
+
+		if (!dst[i] || !(src[i] & MIGRATE_PFN_MIGRATE))
+			continue;
+		moved++;
+		to = memview_pfn_to_slice(dst[i] >> MIGRATE_PFN_SHIFT);
+		if (to)
+			atomic64_inc(&to->migrations_in);
+	}
+	/* Unlocks and puts every page; unused destinations go back. */
 	migrate_device_finalize(src, dst, n);
 	atomic64_add(moved, &s->migrations_out);
-	return moved;
+	ev->moved += moved;
 }
 
 /**
@@ -340,7 +411,8 @@ static unsigned long memview_evacuate_batch(struct memview_slice *s,
  */
 long memview_evacuate_slice(struct memview_slice *s)
 {
-	unsigned long *src, *dst, pfn, n, moved = 0;
+	unsigned long *src, *dst, pfn, n;
+	struct memview_evac ev = { };
 	int pass;
 
 	src = kcalloc(MEMVIEW_BATCH_PAGES, sizeof(*src), GFP_KERNEL);
@@ -358,7 +430,7 @@ long memview_evacuate_slice(struct memview_slice *s)
 			if (bitmap_empty(s->busy_map + BIT_WORD(pfn - s->start_pfn),
 					 n))
 				continue;
-			moved += memview_evacuate_batch(s, pfn, n, src, dst);
+			memview_evacuate_batch(s, pfn, n, src, dst, false, &ev);
 			if (fatal_signal_pending(current)) {
 				kfree(src);
 				kfree(dst);
@@ -372,5 +444,5 @@ long memview_evacuate_slice(struct memview_slice *s)
 	}
 	kfree(src);
 	kfree(dst);
-	return moved;
+	return ev.moved;
 }

@@ -35,6 +35,9 @@ static struct memview_policy memview_policy = {
 	.demote_rate_mbps	= 256,
 	.sample_period		= 1,
 	.samplers		= MEMVIEW_SAMPLE_ACCESS_BIT | MEMVIEW_SAMPLE_FAULTS,
+	.ce_threshold		= 16,
+	.ce_window_ms		= 86400000,
+	.ras_flags		= MEMVIEW_RAS_FENCE_ON_UE | MEMVIEW_RAS_FENCE_ON_CE,
 };
 
 struct memview_stats_counters memview_totals;
@@ -674,6 +677,10 @@ static const struct memview_policy_range memview_policy_ranges[] = {
 	POLICY_RANGE(MEMVIEW_POLICY_SAMPLE_PERIOD, sample_period, 1, 1000000),
 	POLICY_RANGE(MEMVIEW_POLICY_SAMPLERS, samplers, 0,
 		     MEMVIEW_SAMPLE_ACCESS_BIT | MEMVIEW_SAMPLE_FAULTS),
+	POLICY_RANGE(MEMVIEW_POLICY_CE_THRESHOLD, ce_threshold, 1, 1000000),
+	POLICY_RANGE(MEMVIEW_POLICY_CE_WINDOW, ce_window_ms, 100, 604800000),
+	POLICY_RANGE(MEMVIEW_POLICY_RAS_FLAGS, ras_flags, 0,
+		     MEMVIEW_RAS_FENCE_ON_UE | MEMVIEW_RAS_FENCE_ON_CE),
 };
 
 static u32 *memview_policy_field(struct memview_policy *pol, size_t off)
@@ -702,7 +709,7 @@ int memview_set_policy(struct memview_policy *cmd)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (cmd->flags || cmd->__reserved || !cmd->valid ||
+	if (cmd->flags || cmd->__reserved || cmd->__reserved2 || !cmd->valid ||
 	    cmd->valid & ~MEMVIEW_POLICY_ALL)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(memview_policy_ranges); i++) {
@@ -727,9 +734,19 @@ int memview_set_policy(struct memview_policy *cmd)
 	return 0;
 }
 
+/* The fault-isolation knobs in force (ras.c). */
+void memview_ras_policy(u32 *ce_threshold, u32 *ce_window_ms, u32 *ras_flags)
+{
+	mutex_lock(&memview_policy_lock);
+	*ce_threshold = memview_policy.ce_threshold;
+	*ce_window_ms = memview_policy.ce_window_ms;
+	*ras_flags = memview_policy.ras_flags;
+	mutex_unlock(&memview_policy_lock);
+}
+
 int memview_get_policy(struct memview_policy *cmd)
 {
-	if (cmd->flags || cmd->__reserved)
+	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
 		return -EINVAL;
 	memview_policy_fill(cmd);
 	return 0;

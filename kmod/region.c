@@ -27,23 +27,10 @@ static DEFINE_IDA(memview_slice_ida);
 static int memview_memory_failure(struct dev_pagemap *pgmap, unsigned long pfn,
 				  unsigned long nr_pages, int mf_flags)
 {
-	struct memview_region *r =
-		container_of(pgmap, struct memview_region, pgmap);
-	unsigned long i;
-
-	for (i = 0; i < nr_pages; i++) {
-		unsigned long p = pfn + i;
-		struct memview_slice *s;
-
-		if (p < r->start_pfn || p >= r->end_pfn)
-			continue;
-		s = &r->slices[(p - r->start_pfn) /
-			       (memview_slice_size >> PAGE_SHIFT)];
-		memview_slice_poison(s, p);
-		pr_err_ratelimited("%s: memory error at %#llx (slice %u)\n",
-				   r->label, (u64)PFN_PHYS(p), s->id);
-	}
-	return 0;
+	return memview_ras_memory_failure(container_of(pgmap,
+						       struct memview_region,
+						       pgmap),
+					  pfn, nr_pages);
 }
 
 static const struct dev_pagemap_ops memview_pgmap_ops = {
@@ -329,11 +316,14 @@ int memview_region_remove(struct memview_region_remove *cmd)
 		for (i = 0; i < r->nr_slices; i++)
 			memview_slice_set_state(&r->slices[i],
 						r->slices[i].saved_state);
-		goto out_unlock;
+		up_write(&memview_rwsem);
+		memview_ras_region_restored(r);
+		return ret;
 	}
 
 	list_del(&r->node);
 	up_write(&memview_rwsem);
+	memview_ras_region_removed(r);
 
 	/* Every page is free: this does not wait for anybody. */
 	memunmap_pages(&r->pgmap);
@@ -412,21 +402,38 @@ void memview_slice_fill_entry(struct memview_slice *s,
 	e->used_pages = s->used;
 	e->free_pages = s->nr_pages - s->busy;
 	e->poisoned_pages = s->poisoned;
+	e->fence_reason = s->fence_reason;
+	e->window_corrected = s->window_ce;
+	e->evac_total = s->evac_total;
+	e->evac_moved = s->evac_moved;
+	e->evac_poisoned = s->evac_poisoned;
+	e->evac_pending = s->evac_pending;
+	e->evac_passes = s->evac_passes;
+	e->evac_ns = s->state == MEMVIEW_SLICE_FENCING ?
+		     ktime_get_ns() - s->evac_start : s->evac_ns;
 	spin_unlock_irq(&s->lock);
 	e->migrations_in = atomic64_read(&s->migrations_in);
 	e->migrations_out = atomic64_read(&s->migrations_out);
 	e->errors = atomic64_read(&s->errors);
+	e->corrected_errors = atomic64_read(&s->ce);
+	e->uncorrectable_errors = atomic64_read(&s->ue);
 }
 
 int memview_slice_list(struct memview_slice_list *cmd)
 {
 	bool one = cmd->flags & MEMVIEW_SLICE_LIST_REGION;
+	u32 esz = cmd->entry_size ? : MEMVIEW_SLICE_ENTRY_SIZE_V1;
+	u32 n = 0, count = 0, i;
+	u32 part = min_t(u32, esz, sizeof(struct memview_slice_entry));
 	struct memview_slice_entry *buf;
 	struct memview_region *r;
-	u32 n = 0, count = 0, i;
+	char __user *out;
 	int ret = 0;
 
 	if (cmd->flags & ~MEMVIEW_SLICE_LIST_REGION || (!one && cmd->region_id))
+		return -EINVAL;
+	if (esz < MEMVIEW_SLICE_ENTRY_SIZE_V1 || esz > PAGE_SIZE || esz % 8 ||
+	    cmd->__reserved)
 		return -EINVAL;
 
 	down_read(&memview_rwsem);
@@ -458,10 +465,14 @@ int memview_slice_list(struct memview_slice_list *cmd)
 	}
 	up_read(&memview_rwsem);
 
+	/* Each entry as long as userspace knows it; zeroes past ours. */
 	cmd->num_slices = n;
-	if (n && copy_to_user(u64_to_user_ptr(cmd->slices), buf,
-			      n * sizeof(*buf)))
-		ret = -EFAULT;
+	out = u64_to_user_ptr(cmd->slices);
+	for (i = 0; i < n && !ret; i++, out += esz) {
+		if (copy_to_user(out, &buf[i], part) ||
+		    (esz > part && clear_user(out + part, esz - part)))
+			ret = -EFAULT;
+	}
 	kvfree(buf);
 	return ret;
 }

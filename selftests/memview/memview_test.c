@@ -154,19 +154,25 @@ static int mv_list(int fd, unsigned long cmd, size_t esize, __u32 flags,
 		__u32 num;
 		__u32 word;
 		__aligned_u64 ptr;
+		__u32 entry_size;	/* SLICE_LIST only */
+		__u32 reserved;
 	} l;
+	bool slices = cmd == MEMVIEW_IOCTL_SLICE_LIST;
 	void *buf = NULL;
 	__u32 room = 0;
 	int ret;
 
 	/* The layout above must match all three structs. */
-	_Static_assert(sizeof(l) == sizeof(struct memview_region_list), "");
+	_Static_assert(offsetof(typeof(l), entry_size) ==
+		       sizeof(struct memview_region_list), "");
 	_Static_assert(sizeof(l) == sizeof(struct memview_slice_list), "");
-	_Static_assert(sizeof(l) == sizeof(struct memview_proc_list), "");
+	_Static_assert(offsetof(typeof(l), entry_size) ==
+		       sizeof(struct memview_proc_list), "");
 
 	for (;;) {
 		memset(&l, 0, sizeof(l));
-		l.size = sizeof(l);
+		l.size = slices ? sizeof(l) : offsetof(typeof(l), entry_size);
+		l.entry_size = slices ? esize : 0;
 		l.flags = flags;
 		l.num = room;
 		l.word = word;

@@ -1,0 +1,694 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fault isolation: memory errors counted per slice, poisoned pages unmapped
+ * with hwpoison entries, slices fenced and evacuated by a worker, and the
+ * events userspace reads from /dev/memview.  Documentation/ras.rst.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+
+#include "memview-private.h"
+
+#define MEMVIEW_EVENTS		1024	/* events kept for readers */
+#define MEMVIEW_EVAC_MAX_BACKOFF_MS	1000
+#define MEMVIEW_INJECT_MAX	1000000
+
+static struct workqueue_struct *memview_ras_wq;
+static void memview_evac_work(struct work_struct *work);
+
+/* protects memview_events[] and memview_event_next; a leaf lock */
+static DEFINE_SPINLOCK(memview_events_lock);
+static struct memview_event memview_events[MEMVIEW_EVENTS];
+/* sequence number of the next event; the ring holds the last MEMVIEW_EVENTS */
+static u64 memview_event_next = 1;
+static DECLARE_WAIT_QUEUE_HEAD(memview_event_wait);
+
+static void memview_event_emit(struct memview_event *e)
+{
+	unsigned long flags;
+
+	e->size = sizeof(*e);
+	e->time_ns = ktime_get_real_ns();
+	spin_lock_irqsave(&memview_events_lock, flags);
+	e->seq = memview_event_next++;
+	memview_events[e->seq % MEMVIEW_EVENTS] = *e;
+	spin_unlock_irqrestore(&memview_events_lock, flags);
+	wake_up_interruptible_all(&memview_event_wait);
+}
+
+static u64 memview_event_seq(void)
+{
+	unsigned long flags;
+	u64 seq;
+
+	spin_lock_irqsave(&memview_events_lock, flags);
+	seq = memview_event_next;
+	spin_unlock_irqrestore(&memview_events_lock, flags);
+	return seq;
+}
+
+static void memview_event_state(struct memview_slice *s, u32 old, u32 new,
+				u32 reason)
+{
+	struct memview_event e = {
+		.type = MEMVIEW_EVENT_STATE,
+		.slice_id = s->id,
+		.region_id = s->region->id,
+		.old_state = old,
+		.new_state = new,
+		.reason = reason,
+	};
+
+	memview_event_emit(&e);
+}
+
+void memview_ras_slice_init(struct memview_slice *s)
+{
+	s->nr_poison = 0;
+	s->fence_reason = MEMVIEW_FENCE_NONE;
+	s->retire = false;
+	s->window_ce = 0;
+	s->window_start = jiffies;
+	s->evac_total = 0;
+	s->evac_moved = 0;
+	s->evac_poisoned = 0;
+	s->evac_pending = 0;
+	s->evac_passes = 0;
+	s->evac_start = 0;
+	s->evac_ns = 0;
+	s->evac_backoff_ms = 0;
+	INIT_DELAYED_WORK(&s->evac_work, memview_evac_work);
+}
+
+/* Caller holds memview_rwsem. */
+static struct memview_slice *memview_slice_find(u32 id)
+{
+	struct memview_region *r;
+	u32 i;
+
+	list_for_each_entry(r, &memview_regions, node)
+		for (i = 0; i < r->nr_slices; i++)
+			if (r->slices[i].id == id)
+				return &r->slices[i];
+	return NULL;
+}
+
+u64 memview_poisoned_pages(void)
+{
+	struct memview_region *r;
+	u64 n = 0;
+	u32 i;
+
+	lockdep_assert_held(&memview_rwsem);
+	list_for_each_entry(r, &memview_regions, node)
+		for (i = 0; i < r->nr_slices; i++)
+			n += READ_ONCE(r->slices[i].nr_poison);
+	return n;
+}
+
+/*
+ * Fence @s: no new page lands on it from now on, and the worker moves its
+ * used pages out.  Returns the state it is in afterwards.  Caller holds
+ * memview_rwsem.
+ */
+static u32 memview_fence(struct memview_slice *s, u32 reason, bool retire)
+{
+	u32 old, new;
+
+	spin_lock_irq(&s->lock);
+	old = s->state;
+	if (memview_slice_takes_pages(old)) {
+		s->state = MEMVIEW_SLICE_FENCING;
+		s->fence_reason = reason;
+		s->retire = retire;
+		s->evac_total = s->used;
+		s->evac_moved = 0;
+		s->evac_poisoned = 0;
+		s->evac_pending = s->used;
+		s->evac_passes = 0;
+		s->evac_start = ktime_get_ns();
+		s->evac_ns = 0;
+		s->evac_backoff_ms = 0;
+	} else if (retire && old == MEMVIEW_SLICE_FENCING) {
+		s->retire = true;
+	} else if (retire && old == MEMVIEW_SLICE_FENCED) {
+		s->state = MEMVIEW_SLICE_RETIRED;
+	}
+	new = s->state;
+	spin_unlock_irq(&s->lock);
+
+	if (new == old)
+		return new;
+	memview_event_state(s, old, new, reason);
+	if (new == MEMVIEW_SLICE_FENCING) {
+		pr_warn("%s: slice %u fenced (%s), evacuating\n", s->region->label,
+			s->id, reason == MEMVIEW_FENCE_ADMIN ? "administrator" :
+			reason == MEMVIEW_FENCE_UNCORRECTABLE ?
+			"uncorrectable error" : "corrected-error threshold");
+		queue_delayed_work(memview_ras_wq, &s->evac_work, 0);
+	}
+	return new;
+}
+
+/* One pass of the evacuation of @s over its used pages. */
+static void memview_evac_pass(struct memview_slice *s, unsigned long *src,
+			      unsigned long *dst, struct memview_evac *ev,
+			      bool *stopped)
+{
+	unsigned long pfn, n, end = s->start_pfn + s->nr_pages;
+
+	for (pfn = s->start_pfn; pfn < end; pfn += n) {
+		bool busy;
+
+		n = min_t(unsigned long, MEMVIEW_BATCH_PAGES, end - pfn);
+		down_read(&memview_rwsem);
+		if (READ_ONCE(s->state) != MEMVIEW_SLICE_FENCING) {
+			up_read(&memview_rwsem);
+			*stopped = true;
+			return;
+		}
+		spin_lock_irq(&s->lock);
+		busy = find_next_bit(s->busy_map, pfn - s->start_pfn + n,
+				     pfn - s->start_pfn) <
+		       pfn - s->start_pfn + n;
+		spin_unlock_irq(&s->lock);
+		if (busy)
+			memview_evacuate_batch(s, pfn, n, src, dst, true, ev);
+		up_read(&memview_rwsem);
+		cond_resched();
+	}
+}
+
+/*
+ * The evacuation worker.  The region cannot go away under it: removal
+ * moves the slice to REMOVING (which stops the pass at its next batch) and
+ * cancels this work before it frees the region.
+ */
+static void memview_evac_work(struct work_struct *work)
+{
+	struct memview_slice *s = container_of(to_delayed_work(work),
+					       struct memview_slice, evac_work);
+	struct memview_evac ev = { };
+	unsigned long *src, *dst;
+	bool stopped = false;
+	u32 old = 0, new = 0;
+	struct memview_event e = { .type = MEMVIEW_EVENT_EVACUATION };
+
+	src = kcalloc(MEMVIEW_BATCH_PAGES, sizeof(*src), GFP_KERNEL);
+	dst = kcalloc(MEMVIEW_BATCH_PAGES, sizeof(*dst), GFP_KERNEL);
+	if (src && dst)
+		memview_evac_pass(s, src, dst, &ev, &stopped);
+	kfree(src);
+	kfree(dst);
+	if (stopped)
+		return;
+
+	spin_lock_irq(&s->lock);
+	if (s->state != MEMVIEW_SLICE_FENCING) {
+		spin_unlock_irq(&s->lock);
+		return;
+	}
+	s->evac_moved += ev.moved;
+	s->evac_poisoned += ev.poisoned;
+	s->evac_passes++;
+	s->evac_pending = s->used;
+	s->evac_ns = ktime_get_ns() - s->evac_start;
+	old = s->state;
+	if (!s->used) {
+		s->state = s->retire ? MEMVIEW_SLICE_RETIRED :
+				       MEMVIEW_SLICE_FENCED;
+	} else {
+		s->evac_backoff_ms = s->evac_backoff_ms ?
+			min(s->evac_backoff_ms * 2, MEMVIEW_EVAC_MAX_BACKOFF_MS) : 10;
+	}
+	new = s->state;
+	e.slice_id = s->id;
+	e.region_id = s->region->id;
+	e.old_state = new;
+	e.new_state = new;
+	e.count = ev.moved;
+	e.pending = s->evac_pending;
+	spin_unlock_irq(&s->lock);
+
+	memview_event_emit(&e);
+	if (new != old) {
+		memview_event_state(s, old, new, 0);
+		pr_info("%s: slice %u %s: %llu pages moved, %llu poisoned, in %llu ms\n",
+			s->region->label, s->id,
+			new == MEMVIEW_SLICE_RETIRED ? "retired" : "fenced",
+			s->evac_moved, s->evac_poisoned, s->evac_ns / NSEC_PER_MSEC);
+	} else {
+		queue_delayed_work(memview_ras_wq, &s->evac_work,
+				   msecs_to_jiffies(s->evac_backoff_ms));
+	}
+}
+
+/*
+ * Unmap a poisoned page in use from every process: migrate_device_range()
+ * unmaps through the rmap, and try_to_migrate() leaves a hwpoison entry for
+ * a PG_hwpoison page.  With no destination the page is then freed, and
+ * page_free retires it.  If it is pinned or locked it stays mapped; the
+ * next evacuation pass (the slice is normally being fenced) retries.
+ */
+static void memview_unmap_poisoned(unsigned long pfn)
+{
+	unsigned long src = 0, dst = 0;
+
+	migrate_device_range(&src, pfn, 1);
+	migrate_device_pages(&src, &dst, 1);
+	migrate_device_finalize(&src, &dst, 1);
+}
+
+/**
+ * memview_slice_error - count memory errors on @s and act on them
+ * @s: the slice
+ * @pfn: first page the error covers, 0 for the slice as a whole
+ * @nr_pages: pages from @pfn the error covers (inside @s)
+ * @severity: enum memview_error_severity
+ * @source: enum memview_error_source
+ * @count: errors to count (injection), >= 1
+ * @poisoned: out: pages newly poisoned
+ *
+ * Caller holds memview_rwsem.  Returns the slice's state afterwards.
+ */
+static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
+			       unsigned long nr_pages, u32 severity,
+			       u32 source, u32 count, u64 *poisoned)
+{
+	bool ue = severity == MEMVIEW_ERROR_UNCORRECTABLE, fence = false;
+	u32 thr, window_ms, ras, old, new, reason;
+	struct memview_event e = {
+		.type = MEMVIEW_EVENT_ERROR,
+		.slice_id = s->id,
+		.region_id = s->region->id,
+		.reason = severity,
+		.source = source,
+		.phys_addr = pfn ? PFN_PHYS(pfn) : 0,
+	};
+	unsigned long i;
+
+	memview_ras_policy(&thr, &window_ms, &ras);
+	*poisoned = 0;
+	for (i = 0; ue && pfn && i < nr_pages; i++) {
+		bool in_use;
+
+		if (!memview_slice_poison(s, pfn + i, &in_use))
+			continue;
+		(*poisoned)++;
+		if (in_use)
+			memview_unmap_poisoned(pfn + i);
+	}
+
+	atomic64_add(count, &s->errors);
+	e.count = atomic64_add_return(count, ue ? &s->ue : &s->ce);
+
+	spin_lock_irq(&s->lock);
+	if (!ue) {
+		if (time_after(jiffies, s->window_start +
+					msecs_to_jiffies(window_ms)) ||
+		    !s->window_ce) {
+			s->window_start = jiffies;
+			s->window_ce = 0;
+		}
+		s->window_ce = min_t(u64, (u64)s->window_ce + count, U32_MAX);
+		fence = (ras & MEMVIEW_RAS_FENCE_ON_CE) && s->window_ce >= thr;
+		reason = MEMVIEW_FENCE_CE_THRESHOLD;
+	} else {
+		fence = ras & MEMVIEW_RAS_FENCE_ON_UE;
+		reason = MEMVIEW_FENCE_UNCORRECTABLE;
+	}
+	old = s->state;
+	if (old == MEMVIEW_SLICE_ONLINE)
+		s->state = MEMVIEW_SLICE_DEGRADED;
+	new = s->state;
+	e.old_state = e.new_state = new;
+	spin_unlock_irq(&s->lock);
+
+	pr_err_ratelimited("%s: %s memory error at %#llx (slice %u, source %u)\n",
+			   s->region->label, ue ? "uncorrectable" : "corrected",
+			   e.phys_addr, s->id, source);
+	memview_event_emit(&e);
+	if (new != old && !fence)
+		memview_event_state(s, old, new, 0);
+	if (fence)
+		new = memview_fence(s, reason, false);
+	return new;
+}
+
+/* dev_pagemap_ops.memory_failure: an uncorrectable error on slice pages. */
+int memview_ras_memory_failure(struct memview_region *r, unsigned long pfn,
+			       unsigned long nr_pages)
+{
+	unsigned long pages = memview_slice_size >> PAGE_SHIFT, i, n;
+	u64 poisoned;
+
+	down_read(&memview_rwsem);
+	for (i = 0; i < nr_pages; i += n) {
+		unsigned long p = pfn + i;
+		struct memview_slice *s;
+
+		n = 1;
+		if (p < r->start_pfn || p >= r->end_pfn)
+			continue;
+		s = &r->slices[(p - r->start_pfn) / pages];
+		n = min(nr_pages - i, s->start_pfn + s->nr_pages - p);
+		memview_slice_error(s, p, n, MEMVIEW_ERROR_UNCORRECTABLE,
+				    MEMVIEW_SRC_MEMORY_FAILURE, 1, &poisoned);
+	}
+	up_read(&memview_rwsem);
+	return 0;
+}
+
+/*
+ * ERROR_REPORT and ERROR_INJECT: validate, find the slice, count the
+ * error.  @inject selects the rules of ERROR_INJECT.
+ */
+static int memview_error(struct memview_error *cmd, bool inject)
+{
+	unsigned long pfn = 0, nr = 0;
+	struct memview_slice *s;
+	u32 count = cmd->count ? cmd->count : 1;
+	u64 len = cmd->length ? cmd->length : 1, last;
+	bool whole = inject && (cmd->flags & MEMVIEW_INJECT_SLICE);
+	int ret = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (cmd->flags & ~(inject ? MEMVIEW_INJECT_SLICE : 0))
+		return -EINVAL;
+	if (cmd->severity > MEMVIEW_ERROR_UNCORRECTABLE)
+		return -EINVAL;
+	if (inject ? cmd->source != MEMVIEW_SRC_INJECT :
+		     (cmd->source < MEMVIEW_SRC_CXL_POISON ||
+		      cmd->source > MEMVIEW_SRC_MAX))
+		return -EINVAL;
+	if (inject ? count > MEMVIEW_INJECT_MAX : count > 1)
+		return -EINVAL;
+	if (whole ? cmd->phys_addr || cmd->length :
+		    cmd->slice_id || cmd->length > memview_slice_size)
+		return -EINVAL;
+	if (!whole && check_add_overflow(cmd->phys_addr, len - 1, &last))
+		return -EOVERFLOW;
+
+	down_read(&memview_rwsem);
+	if (whole) {
+		s = memview_slice_find(cmd->slice_id);
+	} else {
+		s = memview_pfn_to_slice(PHYS_PFN(cmd->phys_addr));
+		if (s) {
+			/* The pages covered, up to the end of the slice. */
+			pfn = PHYS_PFN(cmd->phys_addr);
+			nr = min(PHYS_PFN(last) + 1, s->start_pfn + s->nr_pages) -
+			     pfn;
+		}
+	}
+	if (!s) {
+		ret = -ENOENT;
+		goto out;
+	}
+	cmd->out_slice_id = s->id;
+	cmd->out_state = memview_slice_error(s, pfn, nr, cmd->severity,
+					     inject ? MEMVIEW_SRC_INJECT :
+						      cmd->source,
+					     count, &cmd->out_pages_poisoned);
+out:
+	up_read(&memview_rwsem);
+	return ret;
+}
+
+int memview_error_report(struct memview_error *cmd)
+{
+	return memview_error(cmd, false);
+}
+
+int memview_error_inject(struct memview_error *cmd)
+{
+	return memview_error(cmd, true);
+}
+
+static void memview_fence_fill(struct memview_slice *s,
+			       struct memview_slice_fence *cmd)
+{
+	spin_lock_irq(&s->lock);
+	cmd->out_state = s->state;
+	cmd->out_evac_moved = s->evac_moved;
+	cmd->out_evac_pending = s->evac_pending;
+	spin_unlock_irq(&s->lock);
+}
+
+/* Wait until slice @id is no longer FENCING (or gone). */
+static int memview_fence_wait(struct memview_slice_fence *cmd)
+{
+	for (;;) {
+		struct memview_slice *s;
+		u64 seq = memview_event_seq();
+		bool done;
+
+		down_read(&memview_rwsem);
+		s = memview_slice_find(cmd->slice_id);
+		if (s)
+			memview_fence_fill(s, cmd);
+		done = !s || cmd->out_state != MEMVIEW_SLICE_FENCING;
+		up_read(&memview_rwsem);
+		if (done)
+			return s ? 0 : -ENOENT;
+		/* Every end of a pass is an event. */
+		if (wait_event_interruptible(memview_event_wait,
+					     memview_event_seq() != seq))
+			return -EINTR;
+	}
+}
+
+int memview_slice_fence(struct memview_slice_fence *cmd)
+{
+	struct memview_slice *s;
+	int ret = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (cmd->flags & ~(MEMVIEW_FENCE_WAIT | MEMVIEW_FENCE_RETIRE))
+		return -EINVAL;
+	down_read(&memview_rwsem);
+	s = memview_slice_find(cmd->slice_id);
+	if (!s) {
+		ret = -ENOENT;
+	} else if (READ_ONCE(s->state) == MEMVIEW_SLICE_REMOVING) {
+		ret = -EBUSY;
+	} else {
+		memview_fence(s, MEMVIEW_FENCE_ADMIN,
+			      cmd->flags & MEMVIEW_FENCE_RETIRE);
+		memview_fence_fill(s, cmd);
+	}
+	up_read(&memview_rwsem);
+	if (ret || !(cmd->flags & MEMVIEW_FENCE_WAIT))
+		return ret;
+	return memview_fence_wait(cmd);
+}
+
+int memview_slice_unfence(struct memview_slice_fence *cmd)
+{
+	struct memview_slice *s;
+	u32 old = 0, new = 0;
+	int ret = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (cmd->flags & ~MEMVIEW_UNFENCE_FORCE)
+		return -EINVAL;
+	down_read(&memview_rwsem);
+	s = memview_slice_find(cmd->slice_id);
+	if (!s) {
+		ret = -ENOENT;
+		goto out;
+	}
+	spin_lock_irq(&s->lock);
+	old = new = s->state;
+	switch (old) {
+	case MEMVIEW_SLICE_FENCED:
+		if (atomic64_read(&s->ue) &&
+		    !(cmd->flags & MEMVIEW_UNFENCE_FORCE)) {
+			ret = -EHWPOISON;
+			break;
+		}
+		new = atomic64_read(&s->errors) ? MEMVIEW_SLICE_DEGRADED :
+						  MEMVIEW_SLICE_ONLINE;
+		s->state = new;
+		s->window_ce = 0;
+		s->window_start = jiffies;
+		break;
+	case MEMVIEW_SLICE_RETIRED:
+		ret = -ENODEV;
+		break;
+	case MEMVIEW_SLICE_FENCING:
+	case MEMVIEW_SLICE_REMOVING:
+		ret = -EBUSY;
+		break;
+	default:	/* ONLINE, DEGRADED: nothing to do */
+		break;
+	}
+	spin_unlock_irq(&s->lock);
+	memview_fence_fill(s, cmd);
+out:
+	up_read(&memview_rwsem);
+	if (new != old) {
+		memview_event_state(s, old, new, 0);
+		pr_info("%s: slice %u back in service\n", s->region->label,
+			s->id);
+	}
+	return ret;
+}
+
+/*
+ * Region removal: the region is off the list and its slices are
+ * REMOVING, so no pass restarts; wait for a pass under way to see that.
+ * Called without memview_rwsem.
+ */
+void memview_ras_region_removed(struct memview_region *r)
+{
+	u32 i;
+
+	for (i = 0; i < r->nr_slices; i++)
+		cancel_delayed_work_sync(&r->slices[i].evac_work);
+}
+
+/* A removal failed and gave the slices their states back: resume fences. */
+void memview_ras_region_restored(struct memview_region *r)
+{
+	u32 i;
+
+	for (i = 0; i < r->nr_slices; i++)
+		if (READ_ONCE(r->slices[i].state) == MEMVIEW_SLICE_FENCING)
+			queue_delayed_work(memview_ras_wq,
+					   &r->slices[i].evac_work, 0);
+}
+
+/**
+ * struct memview_file - an open /dev/memview
+ * @lock: serialises readers of this file; protects @seq
+ * @seq: sequence number of the next event this file reads
+ */
+struct memview_file {
+	struct mutex lock;
+	u64 seq;
+};
+
+int memview_events_open(struct inode *inode, struct file *file)
+{
+	struct memview_file *mf = kzalloc(sizeof(*mf), GFP_KERNEL);
+
+	if (!mf)
+		return -ENOMEM;
+	mutex_init(&mf->lock);
+	mf->seq = memview_event_seq();
+	file->private_data = mf;
+	return 0;
+}
+
+int memview_events_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+/* Take the next event for @mf into @e; false if none is waiting. */
+static bool memview_event_take(struct memview_file *mf,
+			       struct memview_event *e)
+{
+	unsigned long flags;
+	bool got = true;
+
+	spin_lock_irqsave(&memview_events_lock, flags);
+	if (mf->seq >= memview_event_next) {
+		got = false;
+	} else if (memview_event_next - mf->seq > MEMVIEW_EVENTS) {
+		u64 oldest = memview_event_next - MEMVIEW_EVENTS;
+
+		memset(e, 0, sizeof(*e));
+		e->size = sizeof(*e);
+		e->type = MEMVIEW_EVENT_LOST;
+		e->seq = mf->seq;
+		e->time_ns = ktime_get_real_ns();
+		e->count = oldest - mf->seq;
+		mf->seq = oldest;
+	} else {
+		*e = memview_events[mf->seq % MEMVIEW_EVENTS];
+		mf->seq++;
+	}
+	spin_unlock_irqrestore(&memview_events_lock, flags);
+	return got;
+}
+
+ssize_t memview_events_read(struct file *file, char __user *buf, size_t len,
+			    loff_t *ppos)
+{
+	struct memview_file *mf = file->private_data;
+	struct memview_event e;
+	size_t done = 0;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (len < sizeof(e))
+		return -EINVAL;
+	if (mutex_lock_interruptible(&mf->lock))
+		return -ERESTARTSYS;
+	while (done + sizeof(e) <= len) {
+		if (!memview_event_take(mf, &e)) {
+			if (done)
+				break;
+			if (file->f_flags & O_NONBLOCK) {
+				ret = -EAGAIN;
+				goto out;
+			}
+			mutex_unlock(&mf->lock);
+			ret = wait_event_interruptible(memview_event_wait,
+					memview_event_seq() > READ_ONCE(mf->seq));
+			if (ret)
+				return ret;
+			if (mutex_lock_interruptible(&mf->lock))
+				return -ERESTARTSYS;
+			continue;
+		}
+		if (copy_to_user(buf + done, &e, sizeof(e))) {
+			mf->seq = e.seq;	/* not read: read it again */
+			ret = done ? 0 : -EFAULT;
+			goto out;
+		}
+		done += sizeof(e);
+	}
+	ret = 0;
+out:
+	mutex_unlock(&mf->lock);
+	return done ? done : ret;
+}
+
+__poll_t memview_events_poll(struct file *file, struct poll_table_struct *pt)
+{
+	struct memview_file *mf = file->private_data;
+
+	poll_wait(file, &memview_event_wait, pt);
+	return memview_event_seq() > READ_ONCE(mf->seq) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+int memview_ras_init(void)
+{
+	memview_ras_wq = alloc_workqueue("memview_ras", WQ_UNBOUND, 0);
+	return memview_ras_wq ? 0 : -ENOMEM;
+}
+
+void memview_ras_exit(void)
+{
+	destroy_workqueue(memview_ras_wq);
+}
