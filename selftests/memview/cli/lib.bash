@@ -257,13 +257,14 @@ region_slices() {
 # wait_slice ID JQ-FILTER [SECONDS]: poll list -S until the slice's object
 # satisfies the filter (default 20 s).
 wait_slice() {
-	local id=$1 filter=$2 secs=${3:-20} i s
-	for ((i = 0; i < secs * 10; i++)); do
+	local id=$1 filter=$2 end=$((SECONDS + ${3:-20})) s
+	while :; do
 		s=$(slice_json "$id")
 		jq -e "$filter" <<<"$s" >/dev/null && return 0
+		((SECONDS < end)) || break
 		sleep 0.1
 	done
-	fail "slice $id: '$filter' still false after ${secs}s: $s"
+	fail "slice $id: '$filter' still false after ${3:-20}s: $s"
 }
 
 # start_monitor [monitor options]: "memviewctl monitor --json" in the
@@ -274,13 +275,13 @@ start_monitor() {
 	log "memviewctl monitor --json $* &"
 	"$MEMVIEWCTL" monitor --json "$@" >"$TMPD/mon.out" 2>"$TMPD/mon.err" &
 	MON_PID=$!
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		grep -q 'listening' "$TMPD/mon.err" && return 0
 		kill -0 "$MON_PID" 2>/dev/null ||
 			fail "monitor ended before it listened: $(cat "$TMPD/mon.err")"
 		sleep 0.1
 	done
-	fail "monitor did not start listening in 30 s: $(cat "$TMPD/mon.err")"
+	fail "monitor did not start listening in 60 s: $(cat "$TMPD/mon.err")"
 }
 
 # stop_monitor: SIGTERM it; it must exit 0
@@ -296,12 +297,13 @@ stop_monitor() {
 # wait_monitor JQ-FILTER [SECONDS]: until a line of the monitor's output
 # satisfies the filter (default 20 s)
 wait_monitor() {
-	local filter=$1 secs=${2:-20} i
-	for ((i = 0; i < secs * 10; i++)); do
-		jq -e "select($filter)" "$TMPD/mon.out" 2>/dev/null | grep -q . && return 0
+	local filter=$1 end=$((SECONDS + ${2:-20}))
+	while :; do
+		[[ -n $(jq -c "select($filter)" "$TMPD/mon.out" 2>/dev/null) ]] && return 0
+		((SECONDS < end)) || break
 		sleep 0.1
 	done
-	fail "no monitor line with '$filter' in ${secs}s; monitor said: $(cat "$TMPD/mon.out" "$TMPD/mon.err")"
+	fail "no monitor line with '$filter' in ${2:-20}s; monitor said: $(cat "$TMPD/mon.out" "$TMPD/mon.err")"
 }
 
 # QMP on this guest's QEMU (scripts/guest-qmp.sh through vm.sh's relay)
@@ -334,11 +336,10 @@ cxl_map() {
 		CXL_MAP_DPA=$(($(<"$d/dpa_resource")))
 		(($(<"$d/dpa_size") == CXL_MAP_SIZE)) ||
 			fail "$d maps $(<"$d/dpa_size") bytes of $region, which has $CXL_MAP_SIZE"
-		# .../memN/endpointX/decoderX.Y
+		# .../endpointX/decoderX.Y; the endpoint's uport is the memdev
 		path=$(readlink -f "$d")
-		path=${path%/*}
-		CXL_MAP_MEMDEV=${path%/*}
-		CXL_MAP_MEMDEV=${CXL_MAP_MEMDEV##*/}
+		path=$(readlink -f "${path%/*}/uport")
+		CXL_MAP_MEMDEV=${path##*/}
 		break
 	done
 	[[ -n $CXL_MAP_MEMDEV && $CXL_MAP_MEMDEV == mem* ]] ||

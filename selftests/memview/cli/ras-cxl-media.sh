@@ -11,7 +11,7 @@ have_qmp || skip "no QMP access from this guest (scripts/guest-qmp.sh needs vm.s
 need_cxl_event cxl_general_media hpa
 add_any_region
 cxl_map "$MEMVIEW_CXL_REGION"
-mapfile -t slices < <(region_slices "$REGION_ID")
+mapfile -t slices <<<"$(region_slices "$REGION_ID")"
 S=${slices[0]}
 base=$(jq -r .resource <<<"$(slice_json "$S")")
 hpa=$(hexaddr $((base + (3 << 20))))
@@ -29,7 +29,8 @@ qmp "{\"execute\":\"cxl-inject-general-media-event\",\"arguments\":{\"path\":\"$
 
 # The device raises an event interrupt; the kernel reads the record and
 # traces it.  A kernel that did not set up event interrupts never sees it.
-for ((i = 0; i < 150; i++)); do
+end=$((SECONDS + 15))
+while ((SECONDS < end)); do
 	grep -q '"cxl_general_media"' "$TMPD/mon.out" && break
 	sleep 0.1
 done

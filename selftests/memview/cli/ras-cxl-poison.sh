@@ -13,7 +13,7 @@ add_any_region
 cxl_map "$MEMVIEW_CXL_REGION"
 trigger=/sys/bus/cxl/devices/$CXL_MAP_MEMDEV/trigger_poison_list
 [[ -e $trigger ]] || skip "$CXL_MAP_MEMDEV has no trigger_poison_list"
-mapfile -t slices < <(region_slices "$REGION_ID")
+mapfile -t slices <<<"$(region_slices "$REGION_ID")"
 S=${slices[-1]}
 s=$(slice_json "$S")
 base=$(jq -r .resource <<<"$s")
@@ -48,9 +48,9 @@ wait_monitor ".event == \"error\" and .slice_id == $S and .source == \"cxl_poiso
 wait_slice "$S" '.uncorrectable_errors == 1 and .state == "fenced" and .fence_reason == "uncorrectable" and .poisoned_pages == 1'
 wait_monitor ".event == \"state\" and .slice_id == $S and .new_state == \"fenced\""
 # the other slices saw nothing
-for T in "${slices[@]}"; do
-	[[ $T == "$S" ]] && continue
-	jqe "$(slice_json "$T")" '.state == "online" and .errors == 0'
+for O in "${slices[@]}"; do
+	[[ $O == "$S" ]] && continue
+	jqe "$(slice_json "$O")" '.state == "online" and .errors == 0'
 done
 
 stop_monitor

@@ -8,7 +8,7 @@ check_prereqs
 need_ras
 save_policy
 add_any_region
-mapfile -t slices < <(region_slices "$REGION_ID")
+mapfile -t slices <<<"$(region_slices "$REGION_ID")"
 ((${#slices[@]} >= 2)) || skip "region $REGION_ID has ${#slices[@]} slice(s); this test needs 2"
 
 # --- the RAS policy options -------------------------------------------------
@@ -42,8 +42,8 @@ moved=$(jq .moved "$TMPD/demote.json")
 ((moved > 0)) || fail "nothing demoted: $(cat "$TMPD/demote.json")"
 S=$(residency "$WL_PID" | jq '.slices | max_by(.pages) | .slice_id')
 on_s=$(residency "$WL_PID" | jq --argjson s "$S" '.slices[] | select(.slice_id == $s) | .pages')
-for T in "${slices[@]}"; do [[ $T == "$S" ]] || break; done
-log "slice $S holds $on_s of the workload's pages; the other slice is $T"
+for O in "${slices[@]}"; do [[ $O == "$S" ]] || break; done
+log "slice $S holds $on_s of the workload's pages; the other slice is $O"
 jqe "$(slice_json "$S")" '.state == "online" and .uncorrectable_errors == 0 and .corrected_errors == 0'
 
 # --- fence --wait: evacuated, the workload keeps its data ------------------
@@ -92,26 +92,26 @@ expect_fail memviewctl unfence-slice "$S" --force -- "slice $S is retired" 'remo
 jqe "$(memviewctl fence-slice "$S" --json)" '.state == "retired"'
 
 # --- corrected errors on the other slice: degraded, then fenced at the threshold
-hpa=$(jq -r .resource <<<"$(slice_json "$T")")
+hpa=$(jq -r .resource <<<"$(slice_json "$O")")
 addr=$(hexaddr $((hpa + (8 << 20))))
 out=$(memviewctl inject-error --addr "$addr" --corrected --json)
-jqe "$out" ".slice_id == $T and .state == \"degraded\" and .pages_poisoned == 0"
-jqe "$(slice_json "$T")" '.corrected_errors == 1 and .uncorrectable_errors == 0 and .window_corrected == 1'
+jqe "$out" ".slice_id == $O and .state == \"degraded\" and .pages_poisoned == 0"
+jqe "$(slice_json "$O")" '.corrected_errors == 1 and .uncorrectable_errors == 0 and .window_corrected == 1'
 # threshold 3, fence_on_ce: two more fence it (its pages go to DRAM: no other slice)
 memviewctl inject-error --addr "$addr" --corrected --count 2 --json >/dev/null
-wait_slice "$T" '.state == "fenced" and .corrected_errors == 3 and .fence_reason == "ce_threshold"'
-jqe "$(memviewctl unfence-slice "$T" --json)" '.state == "degraded"'
-jqe "$(slice_json "$T")" '.window_corrected == 0'
+wait_slice "$O" '.state == "fenced" and .corrected_errors == 3 and .fence_reason == "ce_threshold"'
+jqe "$(memviewctl unfence-slice "$O" --json)" '.state == "degraded"'
+jqe "$(slice_json "$O")" '.window_corrected == 0'
 
 # --- an uncorrectable error at a page the workload uses ----------------------
-# (T has its pages now; the page is poisoned, the rest is moved; the workload
+# (O has its pages now; the page is poisoned, the rest is moved; the workload
 # is not touched by the test afterwards except by its own verify, which
 # would get SIGBUS on that page: stop it first, then poison a free page)
 stop_workload
 free_addr=$(hexaddr $((hpa + (200 << 20))))
 out=$(memviewctl inject-error --addr "$free_addr" --length 8K --uncorrectable --json)
-jqe "$out" ".slice_id == $T and .pages_poisoned == 2"
-wait_slice "$T" '.state == "fenced" and .poisoned_pages == 2 and .uncorrectable_errors == 1'
+jqe "$out" ".slice_id == $O and .pages_poisoned == 2"
+wait_slice "$O" '.state == "fenced" and .poisoned_pages == 2 and .uncorrectable_errors == 1'
 jqe "$(memviewctl info --json)" '.poisoned_pages >= 2'
 memviewctl info --table | grep -q '^poisoned: ' || fail "info --table shows no poisoned pages"
 
