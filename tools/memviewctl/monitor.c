@@ -337,9 +337,10 @@ static int cxl_record(struct tep_event *event, struct tep_record *rec,
 			printf(" length %llu", (unsigned long long)e.length);
 		printf(" %s: %s", severity_str(e.severity), result);
 		if (!strcmp(result, "reported"))
-			printf(", slice %u %s, %" PRIu64 " pages newly poisoned",
+			printf(", slice %u %s, %" PRIu64 " page%s newly poisoned",
 			       e.out_slice_id, slice_state_str(e.out_state),
-			       (uint64_t)e.out_pages_poisoned);
+			       (uint64_t)e.out_pages_poisoned,
+			       e.out_pages_poisoned == 1 ? "" : "s");
 		if (why)
 			printf(" (%s)", why);
 		putchar('\n');
