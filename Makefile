@@ -4,9 +4,10 @@
 # make check      install what is missing, build for both target kernels and
 #                 run every test in QEMU guests (see README.md)
 # make demo       boot a guest and show memview tiering a workload
+# make demo-ras   boot a guest and show a memory error fencing a slice
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
-.PHONY: all module tools tests check demo clean style sparse
+.PHONY: all module tools tests check demo demo-ras clean style sparse
 
 all: module tools tests
 
@@ -25,6 +26,9 @@ check:
 
 demo:
 	scripts/demo.sh
+
+demo-ras:
+	scripts/demo-ras.sh
 
 # checkpatch and sparse need a kernel tree; KDIR's scripts are used.
 style:

@@ -26,6 +26,10 @@ BASE_PKGS=(
 	build-essential bc kmod cpio xz-utils busybox-static jq udev
 	ndctl daxctl libcxl-dev libndctl-dev libdaxctl-dev
 	libnuma-dev numactl libjson-c-dev sparse linux-source-6.1
+	# memviewctl monitor reads CXL trace events
+	libtracefs-dev libtraceevent-dev
+	# scripts/qmp-relay.py (the guest's QMP access)
+	python3
 )
 # QEMU 10 (CXL type-3 volatile devices, poison injection) is only in backports.
 QEMU_MIN_VERSION=1:10

@@ -19,7 +19,10 @@
 #   - a QMP socket, linked from <outdir>/qmp.sock (poison injection), e.g.
 #     {"execute":"cxl-inject-poison","arguments":{"path":
 #      "/machine/peripheral/cxl-pmem0","start":0,"length":64}}
-#     (devices: cxl-pmem0, and cxl-vmem0 on 6.12).
+#     (devices: cxl-pmem0, and cxl-vmem0 on 6.12).  The guest reaches it
+#     with scripts/guest-qmp.sh '<json>', through scripts/qmp-relay.py,
+#     which runs on the host while QEMU does (requests and replies are
+#     files in <outdir>/qmp/, its log <outdir>/qmp/relay.log).
 #
 # outdir (default build/vm/<kver>-<date>-<pid>) receives: guest-cmd,
 # guest.log (the command's output, streamed here as it runs), serial.log
@@ -69,6 +72,7 @@ for p in "$out" "$MEMVIEW_ROOT" "$kmoddir"; do
 	esac
 done
 rm -f "$out"/{guest-cmd,guest.log,serial.log,dmesg,rc,qemu.log,failures,qmp.sock}
+rm -rf "$out/qmp"
 printf '%s\n' "$guest_cmd" >"$out/guest-cmd"
 
 initrd=$("$MEMVIEW_ROOT/scripts/initramfs.sh" "$kver")
@@ -76,13 +80,14 @@ initrd=$("$MEMVIEW_ROOT/scripts/initramfs.sh" "$kver")
 # CXL device backing files: fresh (zeroed) on every boot, so the label
 # storage area is empty and no region survives from an earlier run.
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/memview-vm.XXXXXX")
-qemu_pid='' tail_pid='' tail2_pid=''
+qemu_pid='' tail_pid='' tail2_pid='' relay_pid=''
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	local pid
-	for pid in $qemu_pid $tail_pid $tail2_pid; do
+	for pid in $qemu_pid $tail_pid $tail2_pid $relay_pid; do
 		kill "$pid" 2>/dev/null || true
 	done
+	[[ -z $relay_pid ]] || wait "$relay_pid" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -147,6 +152,15 @@ log "booting $kver (timeout ${timeout_s}s), output in $out"
 start=$SECONDS
 timeout -k 10 "$timeout_s" "$qemu" "${args[@]}" </dev/null >"$out/qemu.log" 2>&1 &
 qemu_pid=$!
+# The guest's QMP access (scripts/guest-qmp.sh); it ends with QEMU.
+python=$(command -v /usr/bin/python3 || command -v python3 || true)
+if [[ -n $python ]]; then
+	"$python" "$MEMVIEW_ROOT/scripts/qmp-relay.py" "$out" "$tmp/qmp.sock" "$qemu_pid" \
+		</dev/null >/dev/null 2>>"$out/qemu.log" &
+	relay_pid=$!
+else
+	log "no python3: the guest has no QMP access (scripts/guest-qmp.sh)"
+fi
 tail -n +1 -s 0.3 -F --pid="$qemu_pid" "$out/guest.log" 2>/dev/null &
 tail_pid=$!
 if [[ ${MEMVIEW_VM_CONSOLE:-0} == 1 ]]; then
@@ -156,6 +170,11 @@ fi
 qemu_rc=0
 wait "$qemu_pid" || qemu_rc=$?
 qemu_pid=''
+if [[ -n $relay_pid ]]; then
+	kill "$relay_pid" 2>/dev/null || true
+	wait "$relay_pid" 2>/dev/null || true
+	relay_pid=''
+fi
 wait "$tail_pid" 2>/dev/null || true
 tail_pid=''
 if [[ -n $tail2_pid ]]; then

@@ -6,6 +6,7 @@
  * filled here, so callers only zero the struct and set their inputs.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,21 +122,58 @@ int mv_get_regions(int fd, struct memview_region_entry **out, uint32_t *nr)
 			   (void **)out, nr);
 }
 
+/*
+ * SLICE_LIST with the entries as this memviewctl knows them when the module
+ * has MEMVIEW_FEATURE_RAS (entry_size = sizeof(struct memview_slice_entry)).
+ * An older module knows neither entry_size nor the RAS fields (and refuses a
+ * list struct with a non-zero entry_size with -E2BIG): ask it for version-1
+ * entries with the version-1 list struct and widen them, the RAS fields 0.
+ */
 int mv_get_slices(int fd, bool one_region, uint32_t region_id,
 		  struct memview_slice_entry **out, uint32_t *nr)
 {
-	struct memview_slice_list l = {
-		.entry_size = sizeof(struct memview_slice_entry),
-	};
+	struct memview_slice_list l = { 0 };
+	struct memview_slice_entry *e;
+	struct memview_info info;
+	unsigned char *v1;
+	uint32_t i;
+	int rc;
 
 	if (one_region) {
 		l.flags = MEMVIEW_SLICE_LIST_REGION;
 		l.region_id = region_id;
 	}
-	return fetch_array(fd, MEMVIEW_IOCTL_SLICE_LIST, &l, sizeof(l),
-			   &l.num_slices, &l.slices, sizeof(**out),
-			   (void **)out, nr);
+	rc = mv_get_info(fd, &info);
+	if (rc)
+		return rc;
+	if (info.out_features & MEMVIEW_FEATURE_RAS) {
+		l.entry_size = sizeof(**out);
+		return fetch_array(fd, MEMVIEW_IOCTL_SLICE_LIST, &l, sizeof(l),
+				   &l.num_slices, &l.slices, sizeof(**out),
+				   (void **)out, nr);
+	}
+	rc = fetch_array(fd, MEMVIEW_IOCTL_SLICE_LIST, &l,
+			 offsetof(struct memview_slice_list, entry_size),
+			 &l.num_slices, &l.slices, MEMVIEW_SLICE_ENTRY_SIZE_V1,
+			 (void **)&v1, nr);
+	if (rc)
+		return rc;
+	e = calloc(*nr ? *nr : 1, sizeof(*e));
+	if (!e) {
+		free(v1);
+		return -ENOMEM;
+	}
+	for (i = 0; i < *nr; i++)
+		memcpy(&e[i], v1 + (size_t)i * MEMVIEW_SLICE_ENTRY_SIZE_V1,
+		       MEMVIEW_SLICE_ENTRY_SIZE_V1);
+	free(v1);
+	*out = e;
+	return 0;
 }
+
+_Static_assert(offsetof(struct memview_slice_entry, corrected_errors) ==
+	       MEMVIEW_SLICE_ENTRY_SIZE_V1,
+	       "the RAS fields follow the version-1 slice entry");
 
 int mv_get_procs(int fd, struct memview_proc_entry **out, uint32_t *nr)
 {

@@ -42,6 +42,114 @@ const char *slice_state_str(uint32_t state)
 	}
 }
 
+const char *fence_reason_str(uint32_t reason)
+{
+	switch (reason) {
+	case MEMVIEW_FENCE_NONE:
+		return "none";
+	case MEMVIEW_FENCE_ADMIN:
+		return "admin";
+	case MEMVIEW_FENCE_UNCORRECTABLE:
+		return "uncorrectable";
+	case MEMVIEW_FENCE_CE_THRESHOLD:
+		return "ce_threshold";
+	default:
+		return "unknown";
+	}
+}
+
+const char *error_source_str(uint32_t source)
+{
+	switch (source) {
+	case MEMVIEW_SRC_INJECT:
+		return "inject";
+	case MEMVIEW_SRC_MEMORY_FAILURE:
+		return "memory_failure";
+	case MEMVIEW_SRC_CXL_POISON:
+		return "cxl_poison";
+	case MEMVIEW_SRC_CXL_GENERAL_MEDIA:
+		return "cxl_general_media";
+	case MEMVIEW_SRC_CXL_DRAM:
+		return "cxl_dram";
+	case MEMVIEW_SRC_OTHER:
+		return "other";
+	default:
+		return "unknown";
+	}
+}
+
+const char *severity_str(uint32_t severity)
+{
+	switch (severity) {
+	case MEMVIEW_ERROR_CORRECTED:
+		return "corrected";
+	case MEMVIEW_ERROR_UNCORRECTABLE:
+		return "uncorrectable";
+	default:
+		return "unknown";
+	}
+}
+
+const char *event_type_str(uint32_t type)
+{
+	switch (type) {
+	case MEMVIEW_EVENT_STATE:
+		return "state";
+	case MEMVIEW_EVENT_ERROR:
+		return "error";
+	case MEMVIEW_EVENT_EVACUATION:
+		return "evacuation";
+	case MEMVIEW_EVENT_LOST:
+		return "lost";
+	default:
+		return "unknown";
+	}
+}
+
+struct json_object *event_to_json(const struct memview_event *ev,
+				  unsigned long flags)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_add_str(o, "event", event_type_str(ev->type));
+	json_add_u64(o, "seq", ev->seq);
+	json_add_u64(o, "time_ns", ev->time_ns);
+	switch (ev->type) {
+	case MEMVIEW_EVENT_LOST:
+		json_add_u64(o, "lost", ev->count);
+		return o;
+	case MEMVIEW_EVENT_STATE:
+		json_add_u64(o, "slice_id", ev->slice_id);
+		json_add_u64(o, "region_id", ev->region_id);
+		json_add_str(o, "old_state", slice_state_str(ev->old_state));
+		json_add_str(o, "new_state", slice_state_str(ev->new_state));
+		json_add_str(o, "reason", fence_reason_str(ev->reason));
+		return o;
+	case MEMVIEW_EVENT_ERROR:
+		json_add_u64(o, "slice_id", ev->slice_id);
+		json_add_u64(o, "region_id", ev->region_id);
+		json_add_str(o, "state", slice_state_str(ev->new_state));
+		json_add_str(o, "severity", severity_str(ev->reason));
+		json_add_str(o, "source", error_source_str(ev->source));
+		json_add_addr(o, "phys_addr", ev->phys_addr, flags);
+		json_add_u64(o, "count", ev->count);
+		return o;
+	case MEMVIEW_EVENT_EVACUATION:
+		json_add_u64(o, "slice_id", ev->slice_id);
+		json_add_u64(o, "region_id", ev->region_id);
+		json_add_str(o, "state", slice_state_str(ev->new_state));
+		json_add_u64(o, "moved", ev->count);
+		json_add_u64(o, "pending", ev->pending);
+		return o;
+	default:
+		json_add_u64(o, "type", ev->type);
+		json_add_u64(o, "slice_id", ev->slice_id);
+		return o;
+	}
+}
+
 void json_add_u64(struct json_object *o, const char *key, uint64_t v)
 {
 	json_object_object_add(o, key, json_object_new_uint64(v));
@@ -121,7 +229,7 @@ struct json_object *region_to_json(const struct memview_region_entry *r,
 struct json_object *slice_to_json(const struct memview_slice_entry *s,
 				  uint64_t page_size, unsigned long flags)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *e;
 
 	if (!o)
 		return NULL;
@@ -139,6 +247,28 @@ struct json_object *slice_to_json(const struct memview_slice_entry *s,
 		json_add_u64(o, "migrations_in", s->migrations_in);
 		json_add_u64(o, "migrations_out", s->migrations_out);
 		json_add_u64(o, "errors", s->errors);
+	}
+	if (!(flags & MV_JSON_RAS))
+		return o;
+	json_add_u64(o, "corrected_errors", s->corrected_errors);
+	json_add_u64(o, "uncorrectable_errors", s->uncorrectable_errors);
+	if (flags & MV_JSON_VERBOSE)
+		json_add_u64(o, "window_corrected", s->window_corrected);
+	if (s->fence_reason || (flags & MV_JSON_VERBOSE))
+		json_add_str(o, "fence_reason", fence_reason_str(s->fence_reason));
+	/* progress of the last evacuation, once there was one */
+	if (s->evac_passes || s->evac_total || s->state == MEMVIEW_SLICE_FENCING ||
+	    (flags & MV_JSON_VERBOSE)) {
+		e = json_object_new_object();
+		if (!e)
+			return o;
+		json_add_u64(e, "total", s->evac_total);
+		json_add_u64(e, "moved", s->evac_moved);
+		json_add_u64(e, "poisoned", s->evac_poisoned);
+		json_add_u64(e, "pending", s->evac_pending);
+		json_add_u64(e, "passes", s->evac_passes);
+		json_add_u64(e, "ns", s->evac_ns);
+		json_object_object_add(o, "evacuation", e);
 	}
 	return o;
 }
@@ -242,7 +372,6 @@ struct json_object *policy_to_json(const struct memview_policy *pol,
 {
 	struct json_object *o = json_object_new_object(), *a;
 
-	(void)flags;
 	if (!o)
 		return NULL;
 	json_add_u64(o, "scan_interval_ms", pol->scan_interval_ms);
@@ -264,6 +393,14 @@ struct json_object *policy_to_json(const struct memview_policy *pol,
 		json_object_object_add(o, "samplers", a);
 	}
 	json_add_str(o, "fault_sampler", fault_sampler_str(pol->out_fault_sampler));
+	if (flags & MV_JSON_RAS) {
+		json_add_u64(o, "ce_threshold", pol->ce_threshold);
+		json_add_u64(o, "ce_window_ms", pol->ce_window_ms);
+		json_object_object_add(o, "fence_on_ue",
+			json_object_new_boolean(pol->ras_flags & MEMVIEW_RAS_FENCE_ON_UE));
+		json_object_object_add(o, "fence_on_ce",
+			json_object_new_boolean(pol->ras_flags & MEMVIEW_RAS_FENCE_ON_CE));
+	}
 	return o;
 }
 
@@ -311,7 +448,7 @@ struct json_object *info_to_json(const struct memview_info *info,
 				 unsigned long flags)
 {
 	static const char *const features[] = {
-		"region_evacuate", "promote_node", "residency", "auto",
+		"region_evacuate", "promote_node", "residency", "auto", "ras",
 	};
 	struct json_object *o = json_object_new_object(), *a;
 	char name[32];
@@ -324,6 +461,8 @@ struct json_object *info_to_json(const struct memview_info *info,
 	json_add_u64(o, "nr_slices", info->out_nr_slices);
 	json_add_size(o, "slice_size", info->out_slice_size, flags);
 	json_add_size(o, "page_size", info->out_page_size, flags);
+	if (info->out_features & MEMVIEW_FEATURE_RAS)
+		json_add_u64(o, "poisoned_pages", info->out_poisoned_pages);
 	a = json_object_new_array();
 	for (bit = 0; a && bit < 64; bit++) {
 		if (!(info->out_features & (1ULL << bit)))

@@ -21,7 +21,9 @@ static const char list_usage[] =
 	"  -S, --slices       slices\n"
 	"  -P, --processes    managed processes\n"
 	"  -v, --verbose      counters: pages used/free, migrations and errors per\n"
-	"                     slice; per process the pages memview moved, where\n"
+	"                     slice (with the ras feature, slices always show\n"
+	"                     corrected/uncorrectable errors, the fence reason and\n"
+	"                     evacuation progress); per process the pages memview moved, where\n"
 	"                     its pages are (DRAM or which slice) and the placer's\n"
 	"                     statistics (as 'memviewctl stats PID')\n"
 	MV_OUTPUT_HELP
@@ -34,7 +36,8 @@ static const char info_usage[] =
 	"usage: memviewctl info [-j|-t] [-H]\n"
 	"\n"
 	"Show the loaded module's API version, features, slice and page size,\n"
-	"and how many regions and slices it has.\n"
+	"how many regions and slices it has and, with the ras feature, how many\n"
+	"pages were retired after memory errors (poisoned pages).\n"
 	"\n"
 	MV_OUTPUT_HELP
 	"  -h, --help         this text\n";
@@ -76,10 +79,28 @@ void print_region_table(const struct memview_region_entry *r, uint32_t nr,
 		printf("%4s  (none)\n", "");
 }
 
-static void print_slice_table(const struct memview_slice_entry *s,
-			      uint32_t nr, uint64_t page_size, bool verbose)
+/* "1200/4096" moved of total, "+3" pending, "-" when never evacuated */
+static const char *evac_str(const struct memview_slice_entry *s, char *buf,
+			    size_t len)
 {
-	char sz[SIZE_STR_LEN];
+	int n;
+
+	if (!s->evac_passes && !s->evac_total &&
+	    s->state != MEMVIEW_SLICE_FENCING)
+		return "-";
+	n = snprintf(buf, len, "%" PRIu64 "/%" PRIu64, (uint64_t)s->evac_moved,
+		     (uint64_t)s->evac_total);
+	if (s->evac_pending && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " +%" PRIu64 " pending",
+			 (uint64_t)s->evac_pending);
+	return buf;
+}
+
+static void print_slice_table(const struct memview_slice_entry *s,
+			      uint32_t nr, uint64_t page_size, bool verbose,
+			      bool ras)
+{
+	char sz[SIZE_STR_LEN], evac[64];
 	uint32_t i;
 
 	printf("%4s %6s %5s  %-9s %-18s %9s", "ID", "REGION", "INDEX", "STATE",
@@ -87,6 +108,9 @@ static void print_slice_table(const struct memview_slice_entry *s,
 	if (verbose)
 		printf(" %8s %8s %8s %9s %9s %6s", "USED", "FREE", "POISONED",
 		       "MIGR-IN", "MIGR-OUT", "ERRORS");
+	if (ras)
+		printf(" %6s %6s  %-13s %s", "CE", "UE", "FENCE-REASON",
+		       "EVACUATED (moved/total)");
 	putchar('\n');
 	for (i = 0; i < nr; i++) {
 		printf("%4u %6u %5u  %-9s 0x%-16" PRIx64 " %9s", s[i].id,
@@ -102,12 +126,21 @@ static void print_slice_table(const struct memview_slice_entry *s,
 			       (uint64_t)s[i].migrations_in,
 			       (uint64_t)s[i].migrations_out,
 			       (uint64_t)s[i].errors);
+		if (ras)
+			printf(" %6" PRIu64 " %6" PRIu64 "  %-13s %s",
+			       (uint64_t)s[i].corrected_errors,
+			       (uint64_t)s[i].uncorrectable_errors,
+			       s[i].fence_reason ?
+			       fence_reason_str(s[i].fence_reason) : "-",
+			       evac_str(&s[i], evac, sizeof(evac)));
 		putchar('\n');
 	}
 	if (!nr)
 		printf("%4s  (none)\n", "");
-	else if (verbose)
-		printf("(USED, FREE, POISONED and MIGR-* count pages of %s)\n",
+	else if (verbose || ras)
+		printf("(%s%scount pages of %s; CE, UE: corrected and uncorrectable errors)\n",
+		       verbose ? "USED, FREE, POISONED, MIGR-* " : "",
+		       ras ? (verbose ? "and EVACUATED " : "EVACUATED ") : "",
 		       size_str(page_size, sz, sizeof(sz)));
 }
 
@@ -208,6 +241,7 @@ int cmd_list(int argc, char **argv)
 	struct memview_info info;
 	struct json_object *top = NULL, *a;
 	bool want_r = false, want_s = false, want_p = false, residency, auto_tier;
+	bool ras;
 	unsigned long flags;
 	int c, fd, rc, ret = 1, groups;
 
@@ -254,6 +288,9 @@ int cmd_list(int argc, char **argv)
 	}
 	residency = info.out_features & MEMVIEW_FEATURE_RESIDENCY;
 	auto_tier = info.out_features & MEMVIEW_FEATURE_AUTO;
+	ras = info.out_features & MEMVIEW_FEATURE_RAS;
+	if (ras)
+		flags |= MV_JSON_RAS;
 
 	if (want_r && (rc = mv_get_regions(fd, &regions, &nr_regions))) {
 		ret = list_fail(rc, "regions");
@@ -307,7 +344,7 @@ int cmd_list(int argc, char **argv)
 			if (groups > 1)
 				printf("%sslices:\n", want_r ? "\n" : "");
 			print_slice_table(slices, nr_slices, info.out_page_size,
-					  out.verbose);
+					  out.verbose, ras);
 		}
 		if (want_p) {
 			if (groups > 1)
@@ -428,6 +465,11 @@ int cmd_info(int argc, char **argv)
 	printf("slices:      %u\n", info.out_nr_slices);
 	printf("slice size:  %s\n", size_str(info.out_slice_size, sz, sizeof(sz)));
 	printf("page size:   %s\n", size_str(info.out_page_size, sz, sizeof(sz)));
+	if (info.out_features & MEMVIEW_FEATURE_RAS)
+		printf("poisoned:    %" PRIu64 " pages (%s) retired after memory errors\n",
+		       (uint64_t)info.out_poisoned_pages,
+		       size_str(info.out_poisoned_pages * info.out_page_size,
+				sz, sizeof(sz)));
 	printf("features:   ");
 	feat = json_object_object_get(o, "features");
 	for (i = 0; feat && i < json_object_array_length(feat); i++)

@@ -32,6 +32,10 @@ static const struct cmd_struct commands[] = {
 	{ "get-policy",    cmd_get_policy,    "show the automatic tiering policy" },
 	{ "stats",         cmd_stats,         "show what automatic tiering did, per process or in total" },
 	{ "top",           cmd_top,           "watch tiering live: rates, slice fill, managed processes" },
+	{ "monitor",       cmd_monitor,       "report CXL memory errors to memview and show its RAS events" },
+	{ "fence-slice",   cmd_fence_slice,   "take a slice out of service and evacuate it" },
+	{ "unfence-slice", cmd_unfence_slice, "put a fenced slice back in service" },
+	{ "inject-error",  cmd_inject_error,  "raise fake memory errors (tests and demos only)" },
 };
 
 static void usage(FILE *f)

@@ -14,6 +14,8 @@
  * policy.c  set-policy, get-policy, the policy options shared with run
  * stats.c   stats
  * top.c     top
+ * ras.c     fence-slice, unfence-slice, inject-error
+ * monitor.c monitor (CXL trace events -> ERROR_REPORT, memview events)
  */
 #ifndef _MEMVIEWCTL_H_
 #define _MEMVIEWCTL_H_
@@ -101,10 +103,18 @@ int mv_get_policy(int fd, struct memview_policy *pol);
 enum mv_json_flags {
 	MV_JSON_HUMAN	= 1 << 0,	/* -H: sizes "256 MiB", addresses hex */
 	MV_JSON_VERBOSE	= 1 << 1,	/* -v: counters */
+	MV_JSON_RAS	= 1 << 2,	/* the module has MEMVIEW_FEATURE_RAS */
 };
 
 const char *region_kind_str(uint32_t kind);
 const char *slice_state_str(uint32_t state);
+const char *fence_reason_str(uint32_t reason);	/* "admin", "ce_threshold"... */
+const char *error_source_str(uint32_t source);	/* "cxl_poison"... */
+const char *severity_str(uint32_t severity);	/* "corrected", "uncorrectable" */
+const char *event_type_str(uint32_t type);	/* "state", "error"... */
+/* One record read from /dev/memview: "event" names its type. */
+struct json_object *event_to_json(const struct memview_event *ev,
+				  unsigned long flags);
 
 struct json_object *region_to_json(const struct memview_region_entry *r,
 				   unsigned long flags);
@@ -225,6 +235,13 @@ enum {
 	MV_POLICY_OPT_DEMOTE_RATE,
 	MV_POLICY_OPT_SAMPLE_PERIOD,
 	MV_POLICY_OPT_SAMPLERS,
+	/* MEMVIEW_FEATURE_RAS */
+	MV_POLICY_OPT_CE_THRESHOLD,
+	MV_POLICY_OPT_CE_WINDOW,
+	MV_POLICY_OPT_FENCE_ON_UE,
+	MV_POLICY_OPT_NO_FENCE_ON_UE,
+	MV_POLICY_OPT_FENCE_ON_CE,
+	MV_POLICY_OPT_NO_FENCE_ON_CE,
 	MV_POLICY_OPT_END,
 };
 #define MV_POLICY_LONGOPTS						\
@@ -238,7 +255,13 @@ enum {
 	{ "promote-rate",    required_argument, NULL, MV_POLICY_OPT_PROMOTE_RATE }, \
 	{ "demote-rate",     required_argument, NULL, MV_POLICY_OPT_DEMOTE_RATE }, \
 	{ "sample-period",   required_argument, NULL, MV_POLICY_OPT_SAMPLE_PERIOD }, \
-	{ "samplers",        required_argument, NULL, MV_POLICY_OPT_SAMPLERS }
+	{ "samplers",        required_argument, NULL, MV_POLICY_OPT_SAMPLERS }, \
+	{ "ce-threshold",    required_argument, NULL, MV_POLICY_OPT_CE_THRESHOLD }, \
+	{ "ce-window",       required_argument, NULL, MV_POLICY_OPT_CE_WINDOW }, \
+	{ "fence-on-ue",     no_argument,       NULL, MV_POLICY_OPT_FENCE_ON_UE }, \
+	{ "no-fence-on-ue",  no_argument,       NULL, MV_POLICY_OPT_NO_FENCE_ON_UE }, \
+	{ "fence-on-ce",     no_argument,       NULL, MV_POLICY_OPT_FENCE_ON_CE }, \
+	{ "no-fence-on-ce",  no_argument,       NULL, MV_POLICY_OPT_NO_FENCE_ON_CE }
 #define MV_POLICY_HELP							\
 	"      --scan-interval MS     period of a placer round, 10..60000\n"	\
 	"      --pages-per-round N    page-table entries scanned per round over\n" \
@@ -254,7 +277,17 @@ enum {
 	"      --promote-rate MiB/s   promotion limit, 0 = none, at most 1048576\n" \
 	"      --demote-rate MiB/s    demotion limit, 0 = none, at most 1048576\n" \
 	"      --sample-period N      page faults per fault sample, 1..1000000\n" \
-	"      --samplers LIST        access,faults | access | faults | none\n"
+	"      --samplers LIST        access,faults | access | faults | none\n" \
+	"    fault isolation (modules with the ras feature):\n"		\
+	"      --ce-threshold N       corrected errors within the window that\n" \
+	"                             fence a slice, 1..1000000\n"		\
+	"      --ce-window MS         corrected-error window, 100..604800000 ms\n" \
+	"      --fence-on-ue, --no-fence-on-ue\n"				\
+	"                             fence a slice at its first uncorrectable\n" \
+	"                             error (or only mark it degraded)\n"	\
+	"      --fence-on-ce, --no-fence-on-ce\n"				\
+	"                             fence a slice whose corrected errors reach\n" \
+	"                             the threshold (or only mark it degraded)\n"
 
 /*
  * Take policy option c with its value into pol (setting its bit in
@@ -264,7 +297,10 @@ enum {
 int mv_policy_opt(struct memview_policy *pol, int c, const char *arg);
 /* SET_POLICY with a message on failure; pol gets the policy in force. */
 int mv_set_policy(int fd, struct memview_policy *pol);
-void print_policy_table(const struct memview_policy *pol);
+/* ras: also the fault-isolation knobs (the module has MEMVIEW_FEATURE_RAS) */
+void print_policy_table(const struct memview_policy *pol, bool ras);
+/* MV_JSON_RAS if the module behind fd has MEMVIEW_FEATURE_RAS, else 0 */
+unsigned long mv_ras_flag(int fd);
 
 /* --- commands -------------------------------------------------------- */
 
@@ -281,6 +317,10 @@ int cmd_set_policy(int argc, char **argv);
 int cmd_get_policy(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_fence_slice(int argc, char **argv);
+int cmd_unfence_slice(int argc, char **argv);
+int cmd_inject_error(int argc, char **argv);
 
 /*
  * Option parsing helpers around getopt_long(): every command uses

@@ -37,7 +37,9 @@ static const char get_policy_usage[] =
 	"\n"
 	"Show the automatic tiering policy (global, for the whole module) and the\n"
 	"page-fault sampler the module uses on this host (sw-page-fault, or none\n"
-	"when the kernel would not give it a perf counter).\n"
+	"when the kernel would not give it a perf counter); with the ras feature\n"
+	"also the fault-isolation policy (ce_threshold, ce_window_ms,\n"
+	"fence_on_ue, fence_on_ce; Documentation/ras.rst).\n"
 	"\n"
 	"  -j, --json         JSON (the default when stdout is not a terminal)\n"
 	"  -t, --table        a table for people\n"
@@ -88,6 +90,21 @@ static const struct policy_knob knobs[] = {
 	KNOB("sample-period", MEMVIEW_POLICY_SAMPLE_PERIOD, sample_period,
 	     1, 1000000, "", "page faults per fault sample"),
 };
+
+/* The fault-isolation knobs, in the order of MV_POLICY_OPT_CE_*. */
+static const struct policy_knob ras_knobs[] = {
+	KNOB("ce-threshold", MEMVIEW_POLICY_CE_THRESHOLD, ce_threshold,
+	     1, 1000000, "", "corrected errors in the window that fence"),
+	KNOB("ce-window", MEMVIEW_POLICY_CE_WINDOW, ce_window_ms,
+	     100, 604800000, "ms", "corrected-error window"),
+};
+
+/*
+ * --fence-on-ue and the like change one bit of ras_flags, which SET_POLICY
+ * sets as a whole: the bits to set and clear are kept here and merged with
+ * the policy in force by mv_set_policy().
+ */
+static uint32_t ras_set, ras_clear;
 
 _Static_assert(ARRAY_SIZE(knobs) == MV_POLICY_OPT_SAMPLERS - MV_POLICY_OPT_BASE,
 	       "one knob per numeric policy option, in MV_POLICY_OPT_* order");
@@ -159,7 +176,35 @@ int mv_policy_opt(struct memview_policy *pol, int c, const char *arg)
 		pol->valid |= MEMVIEW_POLICY_SAMPLERS;
 		return 1;
 	}
-	k = &knobs[c - MV_POLICY_OPT_BASE];
+	switch (c) {
+	case MV_POLICY_OPT_FENCE_ON_UE:
+		ras_set |= MEMVIEW_RAS_FENCE_ON_UE;
+		ras_clear &= ~MEMVIEW_RAS_FENCE_ON_UE;
+		pol->valid |= MEMVIEW_POLICY_RAS_FLAGS;
+		return 1;
+	case MV_POLICY_OPT_NO_FENCE_ON_UE:
+		ras_clear |= MEMVIEW_RAS_FENCE_ON_UE;
+		ras_set &= ~MEMVIEW_RAS_FENCE_ON_UE;
+		pol->valid |= MEMVIEW_POLICY_RAS_FLAGS;
+		return 1;
+	case MV_POLICY_OPT_FENCE_ON_CE:
+		ras_set |= MEMVIEW_RAS_FENCE_ON_CE;
+		ras_clear &= ~MEMVIEW_RAS_FENCE_ON_CE;
+		pol->valid |= MEMVIEW_POLICY_RAS_FLAGS;
+		return 1;
+	case MV_POLICY_OPT_NO_FENCE_ON_CE:
+		ras_clear |= MEMVIEW_RAS_FENCE_ON_CE;
+		ras_set &= ~MEMVIEW_RAS_FENCE_ON_CE;
+		pol->valid |= MEMVIEW_POLICY_RAS_FLAGS;
+		return 1;
+	case MV_POLICY_OPT_CE_THRESHOLD:
+	case MV_POLICY_OPT_CE_WINDOW:
+		k = &ras_knobs[c - MV_POLICY_OPT_CE_THRESHOLD];
+		break;
+	default:
+		k = &knobs[c - MV_POLICY_OPT_BASE];
+		break;
+	}
 	rc = parse_u64(arg, &v);
 	if (rc && rc != -ERANGE) {
 		mv_usage_err("invalid value '%s' for --%s: not a number", arg,
@@ -179,11 +224,29 @@ int mv_policy_opt(struct memview_policy *pol, int c, const char *arg)
 
 int mv_set_policy(int fd, struct memview_policy *pol)
 {
-	char hint[256];
+	char hint[384];
 	size_t i, n = 0;
 	int rc;
 
 	pol->flags = 0;
+	if (pol->valid & (MEMVIEW_POLICY_CE_THRESHOLD | MEMVIEW_POLICY_CE_WINDOW |
+			  MEMVIEW_POLICY_RAS_FLAGS)) {
+		struct memview_policy cur;
+
+		if (!mv_ras_flag(fd)) {
+			mv_err(0, "load a memview module with fault isolation (memviewctl info lists \"ras\" in its features)",
+			       "cannot set --ce-threshold, --ce-window or --[no-]fence-on-*: the loaded module has no fault isolation");
+			return -EOPNOTSUPP;
+		}
+		if (pol->valid & MEMVIEW_POLICY_RAS_FLAGS) {
+			rc = mv_get_policy(fd, &cur);
+			if (rc) {
+				mv_err(rc, mv_common_hint(rc), "cannot get the policy");
+				return rc;
+			}
+			pol->ras_flags = (cur.ras_flags | ras_set) & ~ras_clear;
+		}
+	}
 	rc = MV_IOCTL(fd, MEMVIEW_IOCTL_SET_POLICY, pol);
 	if (!rc)
 		return 0;
@@ -196,6 +259,14 @@ int mv_set_policy(int fd, struct memview_policy *pol)
 				n += (size_t)snprintf(hint + n, sizeof(hint) - n,
 						      " --%s %" PRIu32, knobs[i].opt,
 						      knob_value(pol, &knobs[i]));
+		for (i = 0; i < ARRAY_SIZE(ras_knobs) && n < sizeof(hint); i++)
+			if (pol->valid & ras_knobs[i].bit)
+				n += (size_t)snprintf(hint + n, sizeof(hint) - n,
+						      " --%s %" PRIu32, ras_knobs[i].opt,
+						      knob_value(pol, &ras_knobs[i]));
+		if (n < sizeof(hint) && (pol->valid & MEMVIEW_POLICY_RAS_FLAGS))
+			n += (size_t)snprintf(hint + n, sizeof(hint) - n,
+					      " ras_flags 0x%" PRIx32, pol->ras_flags);
 		if (n < sizeof(hint) && (pol->valid & MEMVIEW_POLICY_SAMPLERS))
 			snprintf(hint + n, sizeof(hint) - n, " --samplers %s",
 				 samplers_str(pol->samplers));
@@ -206,7 +277,16 @@ int mv_set_policy(int fd, struct memview_policy *pol)
 	return rc;
 }
 
-void print_policy_table(const struct memview_policy *pol)
+unsigned long mv_ras_flag(int fd)
+{
+	struct memview_info info;
+
+	if (mv_get_info(fd, &info))
+		return 0;
+	return info.out_features & MEMVIEW_FEATURE_RAS ? MV_JSON_RAS : 0;
+}
+
+void print_policy_table(const struct memview_policy *pol, bool ras)
 {
 	char range[32];
 	size_t i;
@@ -221,21 +301,34 @@ void print_policy_table(const struct memview_policy *pol)
 		       knobs[i].what);
 	}
 	printf("%-16s %10s\n", "samplers", samplers_str(pol->samplers));
+	for (i = 0; ras && i < ARRAY_SIZE(ras_knobs); i++) {
+		snprintf(range, sizeof(range), "%" PRIu32 "..%" PRIu32,
+			 ras_knobs[i].min, ras_knobs[i].max);
+		printf("%-16s %10" PRIu32 " %-7s %-13s %s\n", ras_knobs[i].opt,
+		       knob_value(pol, &ras_knobs[i]), ras_knobs[i].unit, range,
+		       ras_knobs[i].what);
+	}
+	if (ras) {
+		printf("%-16s %10s   (fence a slice at its first uncorrectable error)\n",
+		       "fence-on-ue", pol->ras_flags & MEMVIEW_RAS_FENCE_ON_UE ? "yes" : "no");
+		printf("%-16s %10s   (fence a slice at ce-threshold corrected errors)\n",
+		       "fence-on-ce", pol->ras_flags & MEMVIEW_RAS_FENCE_ON_CE ? "yes" : "no");
+	}
 	printf("%-16s %10s   (the module's page-fault sampler on this host)\n",
 	       "fault-sampler", fault_sampler_str(pol->out_fault_sampler));
 	printf("(one policy for the whole module: it applies to every automatically tiered process)\n");
 }
 
 static int print_policy(const struct memview_policy *pol,
-			const struct mv_output *out)
+			const struct mv_output *out, unsigned long ras)
 {
 	struct json_object *o;
 
 	if (out->table) {
-		print_policy_table(pol);
+		print_policy_table(pol, ras);
 		return 0;
 	}
-	o = policy_to_json(pol, mv_output_flags(out));
+	o = policy_to_json(pol, mv_output_flags(out) | ras);
 	if (!o) {
 		mv_err(ENOMEM, NULL, "cannot build the JSON output");
 		return 1;
@@ -255,6 +348,7 @@ int cmd_set_policy(int argc, char **argv)
 	};
 	struct memview_policy pol = { 0 };
 	struct mv_output out = { 0 };
+	unsigned long ras;
 	int c, fd, rc;
 
 	while ((c = mv_getopt(argc, argv, "jth", longopts)) != -1) {
@@ -280,10 +374,11 @@ int cmd_set_policy(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	rc = mv_set_policy(fd, &pol);
+	ras = mv_ras_flag(fd);
 	close(fd);
 	if (rc)
 		return 1;
-	return print_policy(&pol, &out);
+	return print_policy(&pol, &out, ras);
 }
 
 int cmd_get_policy(int argc, char **argv)
@@ -296,6 +391,7 @@ int cmd_get_policy(int argc, char **argv)
 	};
 	struct memview_policy pol;
 	struct mv_output out = { 0 };
+	unsigned long ras;
 	int c, fd, rc;
 
 	while ((c = mv_getopt(argc, argv, "jth", longopts)) != -1) {
@@ -316,10 +412,11 @@ int cmd_get_policy(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	rc = mv_get_policy(fd, &pol);
+	ras = mv_ras_flag(fd);
 	close(fd);
 	if (rc) {
 		mv_err(rc, mv_common_hint(rc), "cannot get the policy");
 		return 1;
 	}
-	return print_policy(&pol, &out);
+	return print_policy(&pol, &out, ras);
 }

@@ -21,7 +21,7 @@ T=${0##*/}
 T=${T%.sh}
 
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/memview-cli.XXXXXX")
-WL_PID='' RUN_PID='' SAVED_POLICY=''
+WL_PID='' RUN_PID='' SAVED_POLICY='' MON_PID=''
 
 log() {
 	printf '%s: %s\n' "$T" "$*" >&2
@@ -218,7 +218,10 @@ policy_args() {
 		--cold-rounds \(.cold_rounds) --hysteresis \(.hysteresis_rounds)
 		--pingpong-rounds \(.pingpong_rounds) --promote-rate \(.promote_rate_mbps)
 		--demote-rate \(.demote_rate_mbps) --sample-period \(.sample_period)
-		--samplers \(if .samplers == [] then "none" else .samplers | join(",") end)"' <<<"$1"
+		--samplers \(if .samplers == [] then "none" else .samplers | join(",") end)
+		\(if has("ce_threshold") then "--ce-threshold \(.ce_threshold) --ce-window \(.ce_window_ms)
+		\(if .fence_on_ue then "--fence-on-ue" else "--no-fence-on-ue" end)
+		\(if .fence_on_ce then "--fence-on-ce" else "--no-fence-on-ce" end)" else "" end)"' <<<"$1"
 }
 
 restore_policy() {
@@ -231,8 +234,157 @@ hexaddr() {
 	printf '0x%x' "$1"
 }
 
+# --- fault isolation (Documentation/ras.rst) ------------------------------
+
+# Skip unless the loaded module has MEMVIEW_FEATURE_RAS.
+need_ras() {
+	"$MEMVIEWCTL" info --json | jq -e '.features | index("ras")' >/dev/null ||
+		skip "the loaded memview module has no fault isolation (feature ras)"
+}
+
+# slice_json ID -> the slice's object from "list -S -v"
+slice_json() {
+	"$MEMVIEWCTL" list -S -v --json | jq -e --argjson id "$1" '.[] | select(.id == $id)' ||
+		fail "no slice $1 in list -S"
+}
+
+# region_slices REGION_ID -> the ids of its slices, by index
+region_slices() {
+	"$MEMVIEWCTL" list -S --json |
+		jq -r --argjson r "$1" '[.[] | select(.region_id == $r)] | sort_by(.index) | .[].id'
+}
+
+# wait_slice ID JQ-FILTER [SECONDS]: poll list -S until the slice's object
+# satisfies the filter (default 20 s).
+wait_slice() {
+	local id=$1 filter=$2 end=$((SECONDS + ${3:-20})) s
+	while :; do
+		s=$(slice_json "$id")
+		jq -e "$filter" <<<"$s" >/dev/null && return 0
+		((SECONDS < end)) || break
+		sleep 0.1
+	done
+	fail "slice $id: '$filter' still false after ${3:-20}s: $s"
+}
+
+# start_monitor [monitor options]: "memviewctl monitor --json" in the
+# background until it says it listens; sets MON_PID, output in
+# $TMPD/mon.out (one JSON object a line) and $TMPD/mon.err.
+start_monitor() {
+	local i
+	log "memviewctl monitor --json $* &"
+	"$MEMVIEWCTL" monitor --json "$@" >"$TMPD/mon.out" 2>"$TMPD/mon.err" &
+	MON_PID=$!
+	for ((i = 0; i < 600; i++)); do
+		grep -q 'listening' "$TMPD/mon.err" && return 0
+		kill -0 "$MON_PID" 2>/dev/null ||
+			fail "monitor ended before it listened: $(cat "$TMPD/mon.err")"
+		sleep 0.1
+	done
+	fail "monitor did not start listening in 60 s: $(cat "$TMPD/mon.err")"
+}
+
+# stop_monitor: SIGTERM it; it must exit 0
+stop_monitor() {
+	local rc=0
+	[[ -n ${MON_PID:-} ]] || return 0
+	kill -TERM "$MON_PID" 2>/dev/null || true
+	wait "$MON_PID" || rc=$?
+	MON_PID=''
+	((rc == 0)) || fail "monitor exited $rc on SIGTERM: $(cat "$TMPD/mon.err")"
+}
+
+# wait_monitor JQ-FILTER [SECONDS]: until a line of the monitor's output
+# satisfies the filter (default 20 s)
+wait_monitor() {
+	local filter=$1 end=$((SECONDS + ${2:-20}))
+	while :; do
+		[[ -n $(jq -c "select($filter)" "$TMPD/mon.out" 2>/dev/null) ]] && return 0
+		((SECONDS < end)) || break
+		sleep 0.1
+	done
+	fail "no monitor line with '$filter' in ${2:-20}s; monitor said: $(cat "$TMPD/mon.out" "$TMPD/mon.err")"
+}
+
+# QMP on this guest's QEMU (scripts/guest-qmp.sh through vm.sh's relay)
+qmp() {
+	log "qmp $1"
+	"${MEMVIEW_REPO:-.}/scripts/guest-qmp.sh" "$1" >&2
+}
+
+have_qmp() {
+	[[ -n ${MEMVIEW_OUT:-} && -e $MEMVIEW_OUT/qmp/relay ]]
+}
+
+# cxl_map REGION: how the region's host physical addresses map to its
+# memdev's device physical addresses, from sysfs.  Sets CXL_MAP_MEMDEV
+# (memN), CXL_MAP_QMP_PATH (the QOM path of its QEMU device), CXL_MAP_HPA
+# and CXL_MAP_DPA (the first byte of the region and the DPA it maps to),
+# CXL_MAP_SIZE.  Only a 1-way interleave maps linearly: skips otherwise.
+cxl_map() {
+	local region=$1 r=/sys/bus/cxl/devices/$1 d path ways serial
+	[[ -d $r ]] || fail "no CXL region $region in sysfs"
+	ways=$(<"$r/interleave_ways")
+	((ways == 1)) || skip "$region is a $ways-way interleave: no linear DPA->HPA map"
+	CXL_MAP_HPA=$(($(<"$r/resource")))
+	CXL_MAP_SIZE=$(($(<"$r/size")))
+	CXL_MAP_MEMDEV='' CXL_MAP_DPA=''
+	# the endpoint decoder that maps the region (it has a dpa_resource)
+	for d in /sys/bus/cxl/devices/decoder*.*; do
+		[[ -e $d/dpa_resource && -e $d/region ]] || continue
+		[[ $(<"$d/region") == "$region" ]] || continue
+		CXL_MAP_DPA=$(($(<"$d/dpa_resource")))
+		(($(<"$d/dpa_size") == CXL_MAP_SIZE)) ||
+			fail "$d maps $(<"$d/dpa_size") bytes of $region, which has $CXL_MAP_SIZE"
+		# .../endpointX/decoderX.Y; the endpoint's uport is the memdev
+		path=$(readlink -f "$d")
+		path=$(readlink -f "${path%/*}/uport")
+		CXL_MAP_MEMDEV=${path##*/}
+		break
+	done
+	[[ -n $CXL_MAP_MEMDEV && $CXL_MAP_MEMDEV == mem* ]] ||
+		fail "no endpoint decoder of a memdev maps $region"
+	# the QEMU device ids and serial numbers of scripts/vm.sh
+	serial=$(($(<"/sys/bus/cxl/devices/$CXL_MAP_MEMDEV/serial")))
+	case $serial in
+	$((0x1001))) CXL_MAP_QMP_PATH=/machine/peripheral/cxl-pmem0 ;;
+	$((0x1002))) CXL_MAP_QMP_PATH=/machine/peripheral/cxl-vmem0 ;;
+	*) skip "$CXL_MAP_MEMDEV has serial $serial, not a device of scripts/vm.sh" ;;
+	esac
+	log "$region: HPA $(hexaddr "$CXL_MAP_HPA")+$(hexaddr "$CXL_MAP_SIZE") = $CXL_MAP_MEMDEV DPA $(hexaddr "$CXL_MAP_DPA") ($CXL_MAP_QMP_PATH)"
+}
+
+# hpa_to_dpa HPA -> the DPA (after cxl_map); fails outside the region
+hpa_to_dpa() {
+	local hpa=$(($1))
+	((hpa >= CXL_MAP_HPA && hpa < CXL_MAP_HPA + CXL_MAP_SIZE)) ||
+		fail "$(hexaddr "$hpa") is not in the CXL region"
+	hexaddr $((hpa - CXL_MAP_HPA + CXL_MAP_DPA))
+}
+
+# dpa_to_hpa DPA -> the HPA (after cxl_map)
+dpa_to_hpa() {
+	local dpa=$(($1))
+	((dpa >= CXL_MAP_DPA && dpa < CXL_MAP_DPA + CXL_MAP_SIZE)) ||
+		fail "DPA $(hexaddr "$dpa") is not mapped by the CXL region"
+	hexaddr $((dpa - CXL_MAP_DPA + CXL_MAP_HPA))
+}
+
+# Skip unless the kernel has CXL trace event $1 with a field $2 (e.g. hpa).
+need_cxl_event() {
+	local f=/sys/kernel/tracing/events/cxl/$1/format
+	[[ -e $f ]] || skip "this kernel has no cxl:$1 trace event"
+	[[ -z ${2:-} ]] || grep -q "field:.* $2;" "$f" ||
+		skip "this kernel's cxl:$1 event has no $2 field"
+}
+
+# A test may define test_cleanup(): run first thing on exit, its failure
+# ignored.
 cleanup() {
 	local rc=$? pids
+	if declare -F test_cleanup >/dev/null; then
+		test_cleanup || true
+	fi
 	if [[ -n $WL_PID ]]; then
 		kill -KILL "$WL_PID" 2>/dev/null || true
 		[[ -z $RUN_PID ]] || wait "$RUN_PID" 2>/dev/null || true
@@ -247,6 +399,10 @@ cleanup() {
 		# shellcheck disable=SC2086
 		kill -KILL $pids 2>/dev/null || true
 		wait 2>/dev/null || true
+	fi
+	if [[ -n ${MON_PID:-} ]]; then
+		kill -TERM "$MON_PID" 2>/dev/null || true
+		wait "$MON_PID" 2>/dev/null || true
 	fi
 	if [[ -n ${SAVED_POLICY:-} && -e /dev/memview ]]; then
 		restore_policy || rc=1
