@@ -204,7 +204,8 @@ enum memview_slice_state {
 
 /**
  * struct memview_slice_entry - one slice in MEMVIEW_IOCTL_SLICE_LIST
- * @id: slice id, unique while the module is loaded
+ * @id: slice id, unique among the slices that exist (a removed region's
+ *	ids are given to slices added later)
  * @region_id: region the slice belongs to
  * @index: position of the slice in its region (0 = lowest address)
  * @state: enum memview_slice_state
