@@ -53,6 +53,7 @@
 #define VICTIM_LEN	(4 * MV_MIB)
 #define MAX_OWN		16
 #define SLOW_CALL_S	30
+#define VICTIM_ADDR	((void *)0x5f0000000000UL)
 
 struct cmd {
 	const char *name;
@@ -898,7 +899,7 @@ static void one_valid_call(struct fuzz *f)
 	struct memview_error e;
 	pid_t v = f->priv ? f->victims[below(f, NVICTIMS)] : getpid();
 	__u64 a, l;
-	int ret;
+	int ret, k;
 
 	a = below(f, VICTIM_LEN / 4096);
 	l = (1 + below(f, VICTIM_LEN / 4096 - a)) * 4096;
@@ -969,8 +970,8 @@ static void one_valid_call(struct fuzz *f)
 			.slice_id = any_slice(f) };
 		if (is_foreign_slice(f, fe.slice_id))
 			break;
-		call(f, 14 + (int)below(f, 2),
-		     chance(f, 50) ? C(SLICE_FENCE) : C(SLICE_UNFENCE), &fe, &fe,
+		k = (int)below(f, 2);
+		call(f, 14 + k, k ? C(SLICE_UNFENCE) : C(SLICE_FENCE), &fe, &fe,
 		     sizeof(fe), false);
 		break;
 	case 7:
@@ -1002,8 +1003,29 @@ static void one_valid_call(struct fuzz *f)
 	}
 }
 
-static void victim_main(void)
+/*
+ * Victims and the unprivileged fuzzer are exec()ed: a fresh address space
+ * shares no copy-on-write page with the root fuzzer, so what is done to
+ * theirs (demotion, injected uncorrectable errors) never reaches it.
+ */
+static char *map_victim_buf(void)
 {
+	char *p = mmap(VICTIM_ADDR, VICTIM_LEN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p != VICTIM_ADDR)
+		return NULL;
+	madvise(p, VICTIM_LEN, MADV_NOHUGEPAGE);
+	return p;
+}
+
+static int victim_main(void)
+{
+	char *p = map_victim_buf();
+
+	if (!p)
+		return 1;
+	mv_fill(p, 0, VICTIM_LEN, MV_PAT_RANDOM, getpid());
 	for (;;)
 		pause();
 }
@@ -1012,11 +1034,10 @@ static pid_t spawn_victim(struct fuzz *f)
 {
 	pid_t pid = fork();
 
+	(void)f;
 	if (pid == 0) {
-		close(f->fd);
-		mv_fill(f->victim_buf, 0, VICTIM_LEN, MV_PAT_RANDOM, getpid());
-		victim_main();
-		_exit(0);
+		execl("/proc/self/exe", "fuzz_test", "--victim", (char *)NULL);
+		_exit(127);
 	}
 	return pid;
 }
@@ -1105,7 +1126,7 @@ static void print_hist(const char *who, const struct results *r)
 	printf("# %s: %llu calls (%llu valid), %llu failures\n", who, total,
 	       r->valid_calls, r->failures);
 	for (c = 0; c <= NCMD; c++) {
-		char line[1024];
+		char line[1024] = "";
 		int o = 0;
 
 		if (!r->calls[c])
@@ -1120,7 +1141,7 @@ static void print_hist(const char *who, const struct results *r)
 	}
 	/* the errno histogram over all commands */
 	{
-		char line[2048];
+		char line[2048] = "";
 		int o = 0;
 
 		for (e = 0; e <= MAXERR; e++) {
@@ -1174,18 +1195,123 @@ static unsigned long env_ul(const char *name, unsigned long dflt)
 	return e && *e ? strtoul(e, NULL, 0) : dflt;
 }
 
+/* Buffers every fuzzer needs; *f is zeroed by the caller. */
+static int setup_maps(struct fuzz *f)
+{
+	f->res = calloc(1, sizeof(*f->res));
+	f->arena = mmap(NULL, ARENA + 4096, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	f->ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	f->list = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!f->res || f->arena == MAP_FAILED || f->ro == MAP_FAILED ||
+	    f->list == MAP_FAILED)
+		return -1;
+	mprotect(f->arena + ARENA, 4096, PROT_NONE);
+	f->victim_buf = VICTIM_ADDR;
+	if (mv_find_system_ram(MV_SLICE_SIZE, &f->ram_addr))
+		f->ram_addr = 0x100000000ULL;
+	{
+		char what[64];
+
+		if (mv_find_non_device_range(MV_SLICE_SIZE, &f->ecam_addr, what,
+					     sizeof(what)))
+			f->ecam_addr = 0xb0000000ULL;
+	}
+	return 0;
+}
+
+static void range_from_env(struct fuzz *f)
+{
+	if (mv_target_range(&mv_target_pmem, &f->range))
+		mv_target_range(&mv_target_cxl, &f->range);
+}
+
+/*
+ * The unprivileged fuzzer (exec()ed by the root one as root): drops every
+ * privilege, fuzzes with its own seed, moves its own buffer at VICTIM_ADDR,
+ * prints its histogram; exit 0 if every call was as documented.
+ */
+static int unpriv_main(void)
+{
+	struct fuzz f = { .who = "unpriv" };
+	const char *v = getenv("MEMVIEW_FUZZ_VICTIMS");
+	struct sigaction sa = { .sa_handler = on_alarm };
+	char *buf;
+	int i;
+
+	f.seed = env_ul("MEMVIEW_FUZZ_SEED", 1);
+	f.rng = f.seed;
+	f.iter = env_ul("MEMVIEW_FUZZ_ITER", 1000);
+	f.verbose = env_ul("MEMVIEW_FUZZ_VERBOSE", 0);
+	for (i = 0; v && *v && i < NVICTIMS; i++) {
+		f.victims[i] = (pid_t)strtol(v, (char **)&v, 10);
+		if (*v == ',')
+			v++;
+	}
+	f.gone_pid = (pid_t)env_ul("MEMVIEW_FUZZ_GONE", 0x3ffffff);
+	range_from_env(&f);
+	sigaction(SIGALRM, &sa, NULL);
+	if (setup_maps(&f))
+		return 3;
+	if (mv_drop_privileges()) {
+		mv_log("unpriv: cannot drop privileges");
+		return 4;
+	}
+	f.fd = mv_open();
+	if (f.fd < 0)
+		return 5;
+	buf = map_victim_buf();
+	if (!buf)
+		return 6;
+	mv_fill(buf, 0, VICTIM_LEN, MV_PAT_RANDOM, 1);
+	run(&f);
+	mv_detach(f.fd, getpid());
+	print_hist("unpriv", f.res);
+	return f.res->failures ? 1 : 0;
+}
+
+static pid_t spawn_unpriv(struct fuzz *f, unsigned long iter, __u64 seed)
+{
+	char buf[128];
+	pid_t pid;
+
+	snprintf(buf, sizeof(buf), "%d,%d,%d", f->victims[0], f->victims[1],
+		 f->victims[2]);
+	pid = fork();
+	if (pid == 0) {
+		char n[32];
+
+		setenv("MEMVIEW_FUZZ_VICTIMS", buf, 1);
+		snprintf(n, sizeof(n), "%lu", iter);
+		setenv("MEMVIEW_FUZZ_ITER", n, 1);
+		snprintf(n, sizeof(n), "%#llx", (unsigned long long)seed);
+		setenv("MEMVIEW_FUZZ_SEED", n, 1);
+		snprintf(n, sizeof(n), "%d", f->gone_pid);
+		setenv("MEMVIEW_FUZZ_GONE", n, 1);
+		setenv("MEMVIEW_FUZZ_VERBOSE", f->verbose ? "1" : "0", 1);
+		execl("/proc/self/exe", "fuzz_test", "--unpriv", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
 int main(int argc, char **argv)
 {
 	struct memview_policy saved;
-	struct results *res;
 	struct fuzz f = { .who = "root", .priv = true };
 	unsigned long uiter;
 	int refcnt0, refcnt1, i, st, ret, fails = 0;
 	pid_t child;
 	struct sigaction sa = { .sa_handler = on_alarm };
-	char what[64];
+	__u64 useed;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "--victim"))
+		return victim_main();
+	if (argc == 2 && !strcmp(argv[1], "--unpriv"))
+		return unpriv_main();
 	f.iter = env_ul("MEMVIEW_FUZZ_ITER", 3000);
 	f.seed = env_ul("MEMVIEW_FUZZ_SEED", (unsigned long)time(NULL) ^ getpid());
 	uiter = env_ul("MEMVIEW_FUZZ_UNPRIV_ITER", ~0UL);
@@ -1206,14 +1332,15 @@ int main(int argc, char **argv)
 	}
 	if (uiter == ~0UL)
 		uiter = f.iter / 2;
+	useed = f.seed ^ 0x5555aaaa5555aaaaULL;
 	printf("TAP version 13\n1..2\n");
-	printf("# fuzz_test: seed %#llx, %lu calls as root, %lu unprivileged\n",
-	       (unsigned long long)f.seed, f.iter, uiter);
+	printf("# fuzz_test: seed %#llx, %lu calls as root; unprivileged: seed %#llx, %lu calls\n",
+	       (unsigned long long)f.seed, f.iter, (unsigned long long)useed, uiter);
 	f.rng = f.seed;
 	sigaction(SIGALRM, &sa, NULL);
 
-	if (mv_target_range(&mv_target_pmem, &f.range) &&
-	    mv_target_range(&mv_target_cxl, &f.range)) {
+	range_from_env(&f);
+	if (!f.range.size) {
 		printf("ok 1 fuzz_root # SKIP no MEMVIEW_PMEM_RANGE or MEMVIEW_CXL_RANGE\n");
 		printf("ok 2 fuzz_unpriv # SKIP no range\n");
 		return 0;
@@ -1228,70 +1355,24 @@ int main(int argc, char **argv)
 	if (ret < 0)
 		mv_log("cannot remove stale regions: %s", strerror(-ret));
 	snapshot_foreign(&f);
-	if (mv_get_policy(f.fd, &saved)) {
-		printf("not ok 1 fuzz_root # GET_POLICY\nnot ok 2 fuzz_unpriv\n");
+	if (mv_get_policy(f.fd, &saved) || setup_maps(&f)) {
+		printf("not ok 1 fuzz_root # setup\nnot ok 2 fuzz_unpriv\n");
 		return 1;
 	}
 	refcnt0 = read_refcnt();
-	if (mv_find_system_ram(MV_SLICE_SIZE, &f.ram_addr))
-		f.ram_addr = 0x100000000ULL;
-	if (mv_find_non_device_range(MV_SLICE_SIZE, &f.ecam_addr, what, sizeof(what)))
-		f.ecam_addr = 0xb0000000ULL;
-
-	res = mmap(NULL, 2 * sizeof(*res), PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	f.arena = mmap(NULL, ARENA + 4096, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	f.ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	f.list = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	f.victim_buf = mv_map_anon(VICTIM_LEN, 0, false);
-	if (res == MAP_FAILED || f.arena == MAP_FAILED || f.ro == MAP_FAILED ||
-	    f.list == MAP_FAILED || !f.victim_buf) {
-		printf("not ok 1 fuzz_root # mmap\nnot ok 2 fuzz_unpriv\n");
-		return 1;
-	}
-	memset(res, 0, 2 * sizeof(*res));
-	mprotect(f.arena + ARENA, 4096, PROT_NONE);
 	for (i = 0; i < NVICTIMS; i++)
 		f.victims[i] = spawn_victim(&f);
 	new_gone_pid(&f);
 
 	/* The unprivileged fuzzer, in parallel. */
-	child = fork();
-	if (child == 0) {
-		struct fuzz u = f;
+	fflush(NULL);
+	child = spawn_unpriv(&f, uiter, useed);
 
-		u.who = "unpriv";
-		u.priv = false;
-		u.res = &res[1];
-		u.iter = uiter;
-		u.seed = f.seed ^ 0x5555aaaa5555aaaaULL;
-		u.rng = u.seed;
-		u.nown = 0;	/* it knows no region ids of ours as "own" */
-		close(f.fd);
-		if (mv_drop_privileges()) {
-			mv_log("cannot drop privileges");
-			_exit(3);
-		}
-		u.fd = mv_open();
-		if (u.fd < 0)
-			_exit(4);
-		/* An unprivileged process may fuzz and move its own memory. */
-		mv_fill(u.victim_buf, 0, VICTIM_LEN, MV_PAT_RANDOM, 1);
-		run(&u);
-		mv_detach(u.fd, getpid());
-		_exit(u.res->failures ? 1 : 0);
-	}
-
-	f.res = &res[0];
 	setup_fault_inject(&f);
 	run(&f);
 
 	/* Reap the unprivileged fuzzer. */
 	st = mv_wait_child(child, 600000);
-
 	/* The end: kill the victims, empty and remove our regions. */
 	for (i = 0; i < NVICTIMS; i++) {
 		kill(f.victims[i], SIGKILL);
@@ -1344,18 +1425,17 @@ int main(int argc, char **argv)
 		fails++;
 	}
 
-	print_hist("root", &res[0]);
-	if (res[0].failures || fails)
+	print_hist("root", f.res);
+	if (f.res->failures || fails)
 		printf("not ok 1 fuzz_root # seed %#llx: %llu bad calls, %d end-state failures\n",
-		       (unsigned long long)f.seed, res[0].failures, fails);
+		       (unsigned long long)f.seed, f.res->failures, fails);
 	else
 		printf("ok 1 fuzz_root\n");
-	print_hist("unpriv", &res[1]);
-	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) || res[1].failures)
+	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
 		printf("not ok 2 fuzz_unpriv # seed %#llx, status %#x\n",
-		       (unsigned long long)(f.seed ^ 0x5555aaaa5555aaaaULL), st);
+		       (unsigned long long)useed, st);
 	else
 		printf("ok 2 fuzz_unpriv\n");
 	close(f.fd);
-	return res[0].failures || fails || res[1].failures ? 1 : 0;
+	return f.res->failures || fails || st ? 1 : 0;
 }

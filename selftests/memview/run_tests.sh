@@ -22,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 kver=${MEMVIEW_KVER:-$(uname -r)}
 ko=$repo/build/$kver/memview.ko
-tests=${MEMVIEW_TESTS:-"region_test migrate_test fork_test perm_test busy_test hwpoison_test ras_test tiering_test"}
+tests=${MEMVIEW_TESTS:-"region_test migrate_test fork_test perm_test busy_test hwpoison_test ras_test tiering_test uninit_test exhaust_test fuzz_test stress_test"}
 KERNEL_BAD='WARNING:|BUG:|Oops|general protection fault|Call Trace|lockdep|possible circular locking|INFO: task .* blocked for more than|Kernel panic|kernel BUG|UBSAN|KASAN'
 
 passed=0 failed=0 skipped=0
