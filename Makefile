@@ -5,9 +5,11 @@
 #                 run every test in QEMU guests (see README.md)
 # make demo       boot a guest and show memview tiering a workload
 # make demo-ras   boot a guest and show a memory error fencing a slice
+# make fuzz ITER=N [KVER=...]    the long ioctl fuzz run in a guest
+# make stress ITER=N [KVER=...]  the long concurrency stress run in a guest
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
-.PHONY: all module tools tests check demo demo-ras clean style sparse
+.PHONY: all module tools tests check demo demo-ras fuzz stress clean style sparse
 
 all: module tools tests
 
@@ -29,6 +31,15 @@ demo:
 
 demo-ras:
 	scripts/demo-ras.sh
+
+# Long forms (Documentation/testing.rst); KVER empty: every guest kernel.
+ITER ?=
+KVER ?=
+fuzz:
+	scripts/long.sh fuzz $(or $(ITER),200000) $(KVER)
+
+stress:
+	scripts/long.sh stress $(or $(ITER),20000) $(KVER)
 
 # checkpatch and sparse need a kernel tree; KDIR's scripts are used.
 style:

@@ -53,6 +53,7 @@
 #define VICTIM_LEN	(4 * MV_MIB)
 #define MAX_OWN		16
 #define SLOW_CALL_S	30
+#define CANARY_LEN	(4 * MV_MIB)
 #define VICTIM_ADDR	((void *)0x5f0000000000UL)
 
 struct cmd {
@@ -721,6 +722,14 @@ static void build(struct fuzz *f, int ci, void *k)
 	}
 }
 
+static bool is_ours(struct fuzz *f, pid_t pid)
+{
+	for (int i = 0; i < NVICTIMS; i++)
+		if (f->victims[i] == pid)
+			return true;
+	return pid == f->gone_pid;
+}
+
 /*
  * Keep destructive commands away from what is not the fuzzer's: a region,
  * slice or address that existed before it started.  Returns false if the
@@ -759,6 +768,9 @@ static bool safe(struct fuzz *f, int ci, void *k)
 		    ci + MEMVIEW_CMD_BASE == MEMVIEW_CMD_PROMOTE)
 			pid = ((struct memview_migrate *)k)->pid;
 		if (pid == 1)
+			return false;
+		/* a random pid that exists and is not ours: leave it alone */
+		if (pid > 2 && pid != getpid() && !is_ours(f, pid) && !kill(pid, 0))
 			return false;
 		if (!f->priv && pid == getpid() &&
 		    ci + MEMVIEW_CMD_BASE == MEMVIEW_CMD_PROC_ATTACH &&
@@ -1305,7 +1317,8 @@ int main(int argc, char **argv)
 	int refcnt0, refcnt1, i, st, ret, fails = 0;
 	pid_t child;
 	struct sigaction sa = { .sa_handler = on_alarm };
-	__u64 useed;
+	__u64 useed, canary_sum;
+	char *canary;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 2 && !strcmp(argv[1], "--victim"))
@@ -1360,6 +1373,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	refcnt0 = read_refcnt();
+	/*
+	 * A canary: the fuzzer never lets its own pages be moved, so nothing
+	 * the module does may change them.
+	 */
+	canary = malloc(CANARY_LEN);
+	if (!canary) {
+		printf("not ok 1 fuzz_root # malloc\nnot ok 2 fuzz_unpriv\n");
+		return 1;
+	}
+	canary_sum = mv_fill(canary, 0, CANARY_LEN, MV_PAT_RANDOM, f.seed);
 	for (i = 0; i < NVICTIMS; i++)
 		f.victims[i] = spawn_victim(&f);
 	new_gone_pid(&f);
@@ -1418,6 +1441,13 @@ int main(int argc, char **argv)
 					}
 			free(pe);
 		}
+	}
+	if (mv_checksum(canary, 0, CANARY_LEN) != canary_sum) {
+		size_t off = 0;
+
+		mv_verify(canary, 0, CANARY_LEN, MV_PAT_RANDOM, f.seed, &off);
+		mv_log("the fuzzer's own memory changed under it (canary byte %#zx)", off);
+		fails++;
 	}
 	refcnt1 = read_refcnt();
 	if (refcnt1 != refcnt0) {
