@@ -139,6 +139,7 @@ struct fuzz {
 	__u64 ram_addr, ecam_addr;
 	bool verbose;
 	bool fault_inject;
+	bool no_ue;			/* MEMVIEW_FUZZ_NO_UE: no uncorrectable errors */
 };
 
 static volatile sig_atomic_t alarmed;
@@ -449,17 +450,6 @@ static bool allowed(int ci, int err)
 	return false;
 }
 
-static void fault_inject(bool on)
-{
-	int fd = open("/proc/thread-self/make-it-fail", O_WRONLY);
-
-	if (fd < 0)
-		return;
-	if (write(fd, on ? "1" : "0", 1) < 0)
-		mv_log("make-it-fail: %s", strerror(errno));
-	close(fd);
-}
-
 /*
  * Issue one call; check the errno against the table.  @arg points into the
  * arena (or is a bad pointer); @show/@len is what to dump on a failure.
@@ -477,11 +467,11 @@ static int call(struct fuzz *f, int ci, unsigned long nr, void *arg,
 	alarmed = 0;
 	alarm(SLOW_CALL_S);
 	if (f->fault_inject && fuzzed)
-		fault_inject(true);
+		mv_fault_inject_thread(true);
 	ret = ioctl(f->fd, nr, arg);
 	err = ret < 0 ? errno : 0;
 	if (f->fault_inject && fuzzed)
-		fault_inject(false);
+		mv_fault_inject_thread(false);
 	alarm(0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	f->res->calls[ci]++;
@@ -713,7 +703,8 @@ static void build(struct fuzz *f, int ci, void *k)
 		s->slice_id = chance(f, 50) ? 0 : any_slice(f);
 		s->count = chance(f, 80) ? (__u32)below(f, 4) : any32(f);
 		/* few uncorrectable errors: each poisons victims' pages */
-		if (s->severity == MEMVIEW_ERROR_UNCORRECTABLE && chance(f, 70))
+		if (s->severity == MEMVIEW_ERROR_UNCORRECTABLE &&
+		    (chance(f, 70) || f->no_ue))
 			s->severity = MEMVIEW_ERROR_CORRECTED;
 		if (s->count > 1000 && chance(f, 90))
 			s->count = 1000;
@@ -1172,32 +1163,12 @@ static void print_hist(const char *who, const struct results *r)
 static void setup_fault_inject(struct fuzz *f)
 {
 	const char *pct = getenv("MEMVIEW_FAULT_INJECT");
-	static const char *const dirs[] = { "/sys/kernel/debug/failslab",
-					    "/sys/kernel/debug/fail_page_alloc" };
-	char path[128];
 
-	if (!pct || !*pct)
+	if (!pct || !*pct || !strcmp(pct, "0"))
 		return;
-	for (unsigned int i = 0; i < 2; i++) {
-		static const char *const kv[][2] = {
-			{ "probability", NULL }, { "interval", "1" },
-			{ "times", "-1" }, { "task-filter", "Y" }, { "verbose", "0" },
-		};
-		for (unsigned int j = 0; j < 5; j++) {
-			FILE *fp;
-
-			snprintf(path, sizeof(path), "%s/%s", dirs[i], kv[j][0]);
-			fp = fopen(path, "w");
-			if (!fp) {
-				mv_log("fault injection: %s: %s", path, strerror(errno));
-				continue;
-			}
-			fputs(kv[j][1] ? kv[j][1] : pct, fp);
-			fclose(fp);
-			f->fault_inject = true;
-		}
-	}
-	mv_log("fault injection %s at %s%%", f->fault_inject ? "on" : "unavailable", pct);
+	f->fault_inject = mv_fault_inject_setup(pct);
+	mv_log("fault injection %s at %s%%",
+	       f->fault_inject ? "on" : "unavailable", pct);
 }
 
 static unsigned long env_ul(const char *name, unsigned long dflt)
@@ -1250,8 +1221,9 @@ static int unpriv_main(void)
 	struct fuzz f = { .who = "unpriv" };
 	const char *v = getenv("MEMVIEW_FUZZ_VICTIMS");
 	struct sigaction sa = { .sa_handler = on_alarm };
-	char *buf;
-	int i;
+	char *buf, *canary;
+	__u64 canary_sum;
+	int i, bad = 0;
 
 	f.seed = env_ul("MEMVIEW_FUZZ_SEED", 1);
 	f.rng = f.seed;
@@ -1263,6 +1235,7 @@ static int unpriv_main(void)
 			v++;
 	}
 	f.gone_pid = (pid_t)env_ul("MEMVIEW_FUZZ_GONE", 0x3ffffff);
+	f.no_ue = env_ul("MEMVIEW_FUZZ_NO_UE", 0);
 	range_from_env(&f);
 	sigaction(SIGALRM, &sa, NULL);
 	if (setup_maps(&f))
@@ -1278,10 +1251,27 @@ static int unpriv_main(void)
 	if (!buf)
 		return 6;
 	mv_fill(buf, 0, VICTIM_LEN, MV_PAT_RANDOM, 1);
+	/*
+	 * This fuzzer moves its own pages (the whole address space at
+	 * times): a canary checks they keep their data.
+	 */
+	canary = malloc(CANARY_LEN);
+	if (!canary)
+		return 7;
+	canary_sum = mv_fill(canary, 0, CANARY_LEN, MV_PAT_RANDOM, f.seed);
 	run(&f);
+	if (mv_checksum(canary, 0, CANARY_LEN) != canary_sum) {
+		size_t off = 0;
+
+		mv_verify(canary, 0, CANARY_LEN, MV_PAT_RANDOM, f.seed, &off);
+		mv_log("unpriv: its own memory changed while it moved it (canary byte %#zx)",
+		       off);
+		bad = 1;
+	}
 	mv_detach(f.fd, getpid());
 	print_hist("unpriv", f.res);
-	return f.res->failures ? 1 : 0;
+	fflush(NULL);
+	return f.res->failures || bad ? 1 : 0;
 }
 
 static pid_t spawn_unpriv(struct fuzz *f, unsigned long iter, __u64 seed)
@@ -1327,6 +1317,7 @@ int main(int argc, char **argv)
 		return unpriv_main();
 	f.iter = env_ul("MEMVIEW_FUZZ_ITER", 3000);
 	f.seed = env_ul("MEMVIEW_FUZZ_SEED", (unsigned long)time(NULL) ^ getpid());
+	f.no_ue = env_ul("MEMVIEW_FUZZ_NO_UE", 0);
 	uiter = env_ul("MEMVIEW_FUZZ_UNPRIV_ITER", ~0UL);
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--iter") && i + 1 < argc)

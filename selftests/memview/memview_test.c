@@ -1202,3 +1202,50 @@ int mv_probe_madvise(void *addr, size_t len, int advice, struct mv_sigbus *out)
 	mv_sigbus_out(out, ret == 1);
 	return ret;
 }
+
+/* ---- Fault injection (a debug kernel's failslab / fail_page_alloc) ---- */
+
+bool mv_fault_inject_setup(const char *pct)
+{
+	static const char *const dirs[] = { "/sys/kernel/debug/failslab",
+					    "/sys/kernel/debug/fail_page_alloc" };
+	static const char *const keys[] = { "probability", "interval", "times",
+					    "task-filter", "verbose" };
+	const char *vals[] = { pct, "1", "-1", "Y", "0" };
+	bool any = false;
+	unsigned int i, j;
+	char path[128];
+
+	for (i = 0; i < 2; i++) {
+		bool ok = true;
+
+		for (j = 0; j < 5; j++) {
+			FILE *fp;
+
+			snprintf(path, sizeof(path), "%s/%s", dirs[i], keys[j]);
+			fp = fopen(path, "w");
+			if (!fp) {
+				ok = false;
+				break;
+			}
+			fputs(vals[j], fp);
+			ok &= fclose(fp) == 0;
+		}
+		if (ok)
+			any = true;
+		else
+			mv_log("fault injection: %s: %s", path, strerror(errno));
+	}
+	return any;
+}
+
+void mv_fault_inject_thread(bool on)
+{
+	int fd = open("/proc/thread-self/make-it-fail", O_WRONLY);
+
+	if (fd < 0)
+		return;
+	if (write(fd, on ? "1" : "0", 1) < 0)
+		mv_log("make-it-fail: %s", strerror(errno));
+	close(fd);
+}

@@ -283,6 +283,15 @@ int mv_child_check(const char *what, int want, int got, int code);
 /* Print a message prefixed "# " on stderr (TAP diagnostics). */
 void mv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Fault injection on a kernel with CONFIG_FAILSLAB / CONFIG_FAIL_PAGE_ALLOC
+ * (the debug kernel): set both to fail @pct percent of the allocations of
+ * the tasks marked with mv_fault_inject_thread(true) (task-filter).
+ * Returns false if neither is there.
+ */
+bool mv_fault_inject_setup(const char *pct);
+void mv_fault_inject_thread(bool on);
+
 /* Pages of MV_PAGE_SIZE in @len bytes. */
 static inline size_t mv_pages(size_t len)
 {

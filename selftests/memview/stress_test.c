@@ -31,8 +31,10 @@
  * 150 iterations; MEMVIEW_STRESS_ITER / _WORKERS / _MB / _SEED override.
  * Ranges: MEMVIEW_PMEM_RANGE (else MEMVIEW_CXL_RANGE); its first half is
  * the region kept throughout, its second half the one added and removed
- * (--cxl-toggle: MEMVIEW_CXL_RANGE is the one added and removed).  MEMVIEW_FAULT_INJECT=1 (debug kernel): ENOMEM from any
- * call is accepted, the data must still verify.
+ * (--cxl-toggle: MEMVIEW_CXL_RANGE is the one added and removed).  MEMVIEW_FAULT_INJECT=<pct>
+ * (a kernel with failslab / fail_page_alloc, i.e. the debug kernel): the
+ * migrator threads' allocations fail at that rate; ENOMEM from any call is
+ * then accepted, the data must still verify.
  * Output is TAP (one test) with the bytes migrated and the operations done.
  */
 #include <errno.h>
@@ -486,6 +488,9 @@ static void *migrator(void *arg)
 	unsigned long n;
 	static const int ok[] = { ENOENT, ESRCH, 0 };
 
+	/* with fault injection, the migrators' calls are the ones that fail */
+	if (g.fault_inject)
+		mv_fault_inject_thread(true);
 	for (n = 0; n < g.iter; n++) {
 		struct memview_migrate m;
 		int slot, ret;
@@ -772,7 +777,10 @@ int main(int argc, char **argv)
 		g.nthreads = 16;
 	if (!g.len)
 		g.len = (lng ? 32 : 8) * MV_MIB;
-	g.fault_inject = fi && *fi && strcmp(fi, "0");
+	g.fault_inject = fi && *fi && strcmp(fi, "0") && mv_fault_inject_setup(fi);
+	if (fi && *fi && strcmp(fi, "0"))
+		printf("# stress: fault injection %s at %s%%\n",
+		       g.fault_inject ? "on" : "unavailable", fi);
 
 	printf("TAP version 13\n1..1\n");
 	printf("# stress: seed %#llx, %lu iterations per migrator, %d workers x %d threads x %llu MiB\n",
