@@ -1070,9 +1070,51 @@ static void new_gone_pid(struct fuzz *f)
 	}
 }
 
+/*
+ * Sentinels: small separate anonymous mappings (like ld.so's own
+ * allocations) that the unprivileged fuzzer moves along with everything
+ * else; checked every 16 calls, so a corruption is pinned to a window.
+ */
+#define NSENT	64
+static char *sent[NSENT];
+static bool sent_bad;
+
+static void sentinels_init(__u64 seed)
+{
+	for (int i = 0; i < NSENT; i++) {
+		sent[i] = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (sent[i] == MAP_FAILED) {
+			sent[i] = NULL;
+			continue;
+		}
+		mv_fill(sent[i], 0, 4096, MV_PAT_RANDOM, seed + i);
+	}
+}
+
+static void sentinels_check(struct fuzz *f)
+{
+	for (int i = 0; i < NSENT && !sent_bad; i++) {
+		const __u64 *w = (const __u64 *)sent[i];
+		size_t off;
+
+		if (!w || !mv_verify(sent[i], 0, 4096, MV_PAT_RANDOM, f->seed + i, &off))
+			continue;
+		sent_bad = true;
+		f->res->failures++;
+		mv_log("%s FAIL: seed %#llx: sentinel page %d (%p) changed between calls %lu and %lu: word %zu; words 0..3 now %#llx %#llx %#llx %#llx",
+		       f->who, (unsigned long long)f->seed, i, sent[i],
+		       f->n > 16 ? f->n - 16 : 0, f->n, off / 8,
+		       (unsigned long long)w[0], (unsigned long long)w[1],
+		       (unsigned long long)w[2], (unsigned long long)w[3]);
+	}
+}
+
 static void run(struct fuzz *f)
 {
 	for (f->n = 0; f->n < f->iter; f->n++) {
+		if (!f->priv && f->n % 16 == 0)
+			sentinels_check(f);
 		if (chance(f, 15))
 			one_valid_call(f);
 		else
@@ -1259,7 +1301,9 @@ static int unpriv_main(void)
 	if (!canary)
 		return 7;
 	canary_sum = mv_fill(canary, 0, CANARY_LEN, MV_PAT_RANDOM, f.seed);
+	sentinels_init(f.seed);
 	run(&f);
+	sentinels_check(&f);
 	if (mv_checksum(canary, 0, CANARY_LEN) != canary_sum) {
 		size_t off = 0;
 
