@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <link.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,7 @@ struct fuzz {
 	bool verbose;
 	bool fault_inject;
 	bool no_ue;			/* MEMVIEW_FUZZ_NO_UE: no uncorrectable errors */
+	bool no_self_attach;		/* MEMVIEW_FUZZ_NO_SELF_ATTACH (unpriv) */
 };
 
 static volatile sig_atomic_t alarmed;
@@ -454,6 +456,11 @@ static bool allowed(int ci, int err)
  * Issue one call; check the errno against the table.  @arg points into the
  * arena (or is a bad pointer); @show/@len is what to dump on a failure.
  */
+static int last_ci, last_ret;
+static unsigned long last_nr;
+static unsigned char last_struct[512];
+static size_t last_len;
+
 static int call(struct fuzz *f, int ci, unsigned long nr, void *arg,
 		const void *show, size_t len, bool fuzzed)
 {
@@ -475,6 +482,12 @@ static int call(struct fuzz *f, int ci, unsigned long nr, void *arg,
 	alarm(0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	f->res->calls[ci]++;
+	last_ci = ci;
+	last_nr = nr;
+	last_ret = ret < 0 ? -err : ret;
+	last_len = show && len ? (len < sizeof(last_struct) ? len : sizeof(last_struct)) : 0;
+	if (last_len)
+		memcpy(last_struct, copy, last_len);
 	f->res->hist[ci][err > MAXERR ? MAXERR : err]++;
 	if (!fuzzed)
 		f->res->valid_calls++;
@@ -763,6 +776,9 @@ static bool safe(struct fuzz *f, int ci, void *k)
 		/* a random pid that exists and is not ours: leave it alone */
 		if (pid > 2 && pid != getpid() && !is_ours(f, pid) && !kill(pid, 0))
 			return false;
+		if (!f->priv && pid == getpid() && f->no_self_attach &&
+		    ci + MEMVIEW_CMD_BASE == MEMVIEW_CMD_PROC_ATTACH)
+			return false;
 		if (!f->priv && pid == getpid() &&
 		    ci + MEMVIEW_CMD_BASE == MEMVIEW_CMD_PROC_ATTACH &&
 		    ((struct memview_proc_attach *)k)->flags & MEMVIEW_ATTACH_AUTO)
@@ -913,7 +929,7 @@ static void one_valid_call(struct fuzz *f)
 			.flags = chance(f, 30) ? MEMVIEW_ATTACH_AUTO : 0,
 			.dram_budget = chance(f, 50) ? MV_MIB : 0 };
 
-		if (!f->priv && chance(f, 50))
+		if (!f->priv && (chance(f, 50) || f->no_self_attach))
 			break;	/* the unprivileged one keeps its stack in DRAM */
 		call(f, 5, C(PROC_ATTACH), &at, &at, sizeof(at), false);
 		break;
@@ -1110,11 +1126,89 @@ static void sentinels_check(struct fuzz *f)
 	}
 }
 
+/*
+ * The dynamic loader's list of loaded objects (link_maps it allocated at
+ * start-up, in its own data and in small anonymous mappings): recorded at
+ * the start, compared at the end, so a change in memory the fuzzer never
+ * writes is reported with where it lives.
+ */
+#define NLM	16
+struct lm_snap {
+	struct link_map *lm;
+	struct link_map copy;
+};
+static struct lm_snap lm_start[NLM];
+static int nlm;
+
+static void lm_record(void)
+{
+	struct link_map *l;
+
+	nlm = 0;
+	for (l = _r_debug.r_map; l && nlm < NLM; l = l->l_next) {
+		lm_start[nlm].lm = l;
+		lm_start[nlm++].copy = *l;
+	}
+}
+
+static void lm_where(const void *p)
+{
+	FILE *fp = fopen("/proc/self/maps", "r");
+	char line[512];
+
+	if (!fp) {
+		mv_log("  /proc/self/maps: %s", strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
+		    (uintptr_t)p >= lo && (uintptr_t)p < hi) {
+			line[strcspn(line, "\n")] = 0;
+			mv_log("  %p is in: %s", p, line);
+		}
+	}
+	fclose(fp);
+}
+
+static bool lm_check(struct fuzz *f)
+{
+	struct link_map *l = _r_debug.r_map;
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < nlm; i++, l = l ? l->l_next : NULL) {
+		const struct link_map *c = &lm_start[i].copy;
+		struct link_map *m = lm_start[i].lm;
+
+		if (l == m && !memcmp(m, c, sizeof(*c)))
+			continue;
+		ok = false;
+		f->res->failures++;
+		mv_log("%s FAIL: seed %#llx: the loader's link_map %d (%p, %s) changed: l_next %p (was %p), l_addr %#lx (was %#lx), list entry %p",
+		       f->who, (unsigned long long)f->seed, i, (void *)m,
+		       c->l_name ? c->l_name : "?", (void *)m->l_next,
+		       (void *)c->l_next, (unsigned long)m->l_addr,
+		       (unsigned long)c->l_addr, (void *)l);
+		lm_where(m);
+		break;
+	}
+	return ok;
+}
+
 static void run(struct fuzz *f)
 {
 	for (f->n = 0; f->n < f->iter; f->n++) {
 		if (!f->priv && f->n % 16 == 0)
 			sentinels_check(f);
+		if (!f->priv && nlm && !lm_check(f)) {
+			mv_log("  after call %lu: %s (nr %#lx, ret %d), struct:", f->n - 1,
+			       last_ci == NBAD ? "invalid" : cmds[last_ci].name,
+			       last_nr, last_ret);
+			dump(last_struct, last_len);
+			nlm = 0;
+		}
 		if (chance(f, 15))
 			one_valid_call(f);
 		else
@@ -1278,6 +1372,7 @@ static int unpriv_main(void)
 	}
 	f.gone_pid = (pid_t)env_ul("MEMVIEW_FUZZ_GONE", 0x3ffffff);
 	f.no_ue = env_ul("MEMVIEW_FUZZ_NO_UE", 0);
+	f.no_self_attach = env_ul("MEMVIEW_FUZZ_NO_SELF_ATTACH", 0);
 	range_from_env(&f);
 	sigaction(SIGALRM, &sa, NULL);
 	if (setup_maps(&f))
@@ -1302,8 +1397,16 @@ static int unpriv_main(void)
 		return 7;
 	canary_sum = mv_fill(canary, 0, CANARY_LEN, MV_PAT_RANDOM, f.seed);
 	sentinels_init(f.seed);
+	lm_record();
 	run(&f);
 	sentinels_check(&f);
+	if (!lm_check(&f)) {
+		mv_log("  after call %lu: %s (nr %#lx, ret %d), struct:", f.n - 1,
+		       last_ci == NBAD ? "invalid" : cmds[last_ci].name,
+		       last_nr, last_ret);
+		dump(last_struct, last_len);
+		bad = 1;
+	}
 	if (mv_checksum(canary, 0, CANARY_LEN) != canary_sum) {
 		size_t off = 0;
 
