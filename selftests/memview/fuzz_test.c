@@ -124,7 +124,14 @@ struct fuzz {
 	unsigned long iter, n;
 	struct results *res;
 	unsigned char *arena;		/* ARENA bytes, then a PROT_NONE page */
-	unsigned char *ro;		/* a read-only page */
+	/*
+	 * ro: a page that is never writable (an array pointer the kernel
+	 * must fail to write); rs: a page made read-only around a call with
+	 * the struct in it.  Each is followed by a PROT_NONE guard page, so
+	 * a kernel write running past them faults instead of landing in
+	 * whatever mapping happens to be next.
+	 */
+	unsigned char *ro, *rs;
 	unsigned char *list;		/* list arrays */
 	/* the fuzzer's own things */
 	struct mv_range range;
@@ -887,9 +894,9 @@ static void one_fuzzed_call(struct fuzz *f)
 		break;
 	case 3:
 		/* size in the read-only page: the write-back faults */
-		memcpy(f->ro, p, copy);
-		if (mprotect(f->ro, 4096, PROT_READ) == 0)
-			arg = f->ro;
+		memcpy(f->rs, p, copy);
+		if (mprotect(f->rs, 4096, PROT_READ) == 0)
+			arg = f->rs;
 		break;
 	}
 	/* A dirty tail of place() case 2 must survive the memcpy above. */
@@ -907,7 +914,7 @@ static void one_fuzzed_call(struct fuzz *f)
 	    (ci + MEMVIEW_CMD_BASE == MEMVIEW_CMD_REGION_ADD ||
 	     ci + MEMVIEW_CMD_BASE == MEMVIEW_CMD_REGION_REMOVE))
 		resync_regions(f);
-	mprotect(f->ro, 4096, PROT_READ | PROT_WRITE);
+	mprotect(f->rs, 4096, PROT_READ | PROT_WRITE);
 }
 
 /* A valid call, so the fuzzed ones meet a module that has state. */
@@ -1320,10 +1327,19 @@ static int setup_maps(struct fuzz *f)
 	f->res = calloc(1, sizeof(*f->res));
 	f->arena = mmap(NULL, ARENA + 4096, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	f->ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+	f->ro = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	f->list = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE,
+	if (f->ro != MAP_FAILED) {
+		f->rs = f->ro + 2 * 4096;
+		memset(f->ro, 0x5a, 4096);
+		mprotect(f->ro, 4096, PROT_READ);
+		mprotect(f->ro + 4096, 4096, PROT_NONE);
+		mprotect(f->rs + 4096, 4096, PROT_NONE);
+	}
+	f->list = mmap(NULL, 65 * 4096, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (f->list != MAP_FAILED)
+		mprotect(f->list + 64 * 4096, 4096, PROT_NONE);
 	if (!f->res || f->arena == MAP_FAILED || f->ro == MAP_FAILED ||
 	    f->list == MAP_FAILED)
 		return -1;
