@@ -39,7 +39,7 @@ fuzz:
 	scripts/long.sh fuzz $(or $(ITER),200000) $(KVER)
 
 stress:
-	scripts/long.sh stress $(or $(ITER),20000) $(KVER)
+	scripts/long.sh stress $(or $(ITER),1000) $(KVER)
 
 # checkpatch and sparse need a kernel tree; KDIR's scripts are used.
 style:

@@ -125,6 +125,31 @@ TEST_F_TIMEOUT(exhaust, slices_full, 300)
 	munmap(buf + freed * MV_PAGE_SIZE, len - freed * MV_PAGE_SIZE);
 }
 
+/*
+ * REGION_ADD of a range far longer than any device memory (16 TiB from the
+ * start of ours) must be refused for what it is (ENXIO: not device memory
+ * a driver could hand over), without the module first trying to allocate
+ * a slice table for 65536 slices: that allocation is beyond the page
+ * allocator's largest order, fails with a WARNING in the kernel log (which
+ * fails the run) and gives ENOMEM.
+ */
+TEST_F(exhaust, region_add_too_long)
+{
+	struct mv_fixture *fx = &self->f;
+	struct memview_region_add a;
+	int ret;
+
+	MV_SETUP_SKIPPED();
+	ret = mv_region_add(fx->fd, fx->range.start + fx->range.size,
+			    1ULL << 44, fx->range.kind, "too-long", &a);
+	if (!ret)
+		mv_region_remove(fx->fd, a.out_region_id, 0, NULL);
+	EXPECT_NE(-ENOMEM, ret) TH_LOG("REGION_ADD of 16 TiB: ENOMEM (the slice table was allocated before the range was checked)");
+	EXPECT_TRUE(ret == -ENXIO || ret == -EADDRNOTAVAIL || ret == -ERANGE ||
+		    ret == -EEXIST)
+		TH_LOG("REGION_ADD of 16 TiB: %s", ret ? strerror(-ret) : "success");
+}
+
 static int cg_write(const char *dir, const char *file, const char *val)
 {
 	char path[256];

@@ -26,9 +26,9 @@
  *
  * usage: stress_test [--iter N] [--workers N] [--threads N] [--mb N]
  *                    [--seed S] [--long] [--cxl-toggle]
- * --long: 4 workers x 3 threads x 32 MiB and 20000 iterations unless given.
+ * --long: 4 workers x 3 threads x 32 MiB and 1000 iterations unless given.
  * Defaults (the short form in the suite): 2 workers x 2 threads x 8 MiB,
- * 150 iterations; MEMVIEW_STRESS_ITER / _WORKERS / _MB / _SEED override.
+ * 250 iterations; MEMVIEW_STRESS_ITER / _WORKERS / _MB / _SEED override.
  * Ranges: MEMVIEW_PMEM_RANGE (else MEMVIEW_CXL_RANGE); its first half is
  * the region kept throughout, its second half the one added and removed
  * (--cxl-toggle: MEMVIEW_CXL_RANGE is the one added and removed).  MEMVIEW_FAULT_INJECT=<pct>
@@ -766,7 +766,7 @@ int main(int argc, char **argv)
 	}
 	if (getenv("MEMVIEW_STRESS_LONG"))
 		lng = true;
-	g.iter = iter ? iter : lng ? 20000 : 150;
+	g.iter = iter ? iter : lng ? 1000 : 250;
 	if (!g.nworkers)
 		g.nworkers = lng ? 4 : 2;
 	if (g.nworkers > MAXW)
