@@ -532,6 +532,11 @@ static void *migrator(void *arg)
 			}
 			atomic_fetch_add(&g.bytes_migrated, m.out_moved * MV_PAGE_SIZE);
 		}
+		/* progress, from the first migrator, every tenth of the run */
+		if ((long)arg == 1 && g.iter >= 100 && (n + 1) % (g.iter / 10) == 0)
+			printf("# stress: %lu%% of the iterations, %.2f GiB migrated by DEMOTE/PROMOTE\n",
+			       (n + 1) * 100 / g.iter,
+			       atomic_load(&g.bytes_migrated) / 1073741824.0);
 	}
 	atomic_fetch_sub(&g.migrators_left, 1);
 	return NULL;
