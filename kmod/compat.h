@@ -7,8 +7,12 @@
 #define _MEMVIEW_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/numa.h>
 #include <linux/pgtable.h>
+#include <linux/string.h>
 
 /*
  * A PMD value read without the page-table lock.  6.5 added
@@ -52,5 +56,26 @@ static inline bool memview_pmdp_test_and_clear_young(pmd_t *pmdp)
 #else
 #error "memview's access-bit sampler knows x86-64 page tables only"
 #endif
+
+/*
+ * The struct pid a pidfd refers to, or ERR_PTR(-EBADF) if @file is not a
+ * pidfd: what the kernel's pidfd_pid() does, which is not exported.  Since
+ * 6.9 pidfds live on pidfs and the pid is the inode's i_private; before,
+ * a pidfd is an anonymous-inode file named "[pidfd]" whose private_data is
+ * the pid.  No other file has that superblock (or that anon-inode name).
+ */
+static inline struct pid *memview_pidfd_pid(struct file *file)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	if (file_inode(file)->i_sb->s_magic != PID_FS_MAGIC)
+		return ERR_PTR(-EBADF);
+	return file_inode(file)->i_private;
+#else
+	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC ||
+	    strcmp(file->f_path.dentry->d_name.name, "[pidfd]"))
+		return ERR_PTR(-EBADF);
+	return file->private_data;
+#endif
+}
 
 #endif /* _MEMVIEW_COMPAT_H */

@@ -278,7 +278,7 @@ int memview_proc_attach_pid(struct pid *pid, u32 flags, u64 budget);
 int memview_proc_attach(struct memview_proc_attach *cmd);
 int memview_proc_detach(struct memview_proc_detach *cmd);
 int memview_proc_list(struct memview_proc_list *cmd);
-struct mm_struct *memview_proc_get_mm(pid_t nr, bool need_attached,
+struct mm_struct *memview_proc_get_mm(pid_t nr, u32 flags, bool need_attached,
 				      struct memview_proc **procp);
 void memview_proc_account(struct memview_proc *proc, u64 demoted,
 			  u64 promoted);

@@ -241,9 +241,9 @@ static int memview_migrate(struct memview_migrate *cmd, bool demote)
 	struct mm_struct *mm;
 	int ret = 0;
 
-	if (cmd->flags & ~MEMVIEW_MIGRATE_NODE)
+	if (cmd->flags & ~(MEMVIEW_MIGRATE_NODE | MEMVIEW_PIDFD))
 		return -EINVAL;
-	if (demote && (cmd->flags || cmd->node))
+	if (demote && (cmd->flags & MEMVIEW_MIGRATE_NODE || cmd->node))
 		return -EINVAL;
 	if (!(cmd->flags & MEMVIEW_MIGRATE_NODE) && cmd->node)
 		return -EINVAL;
@@ -269,7 +269,7 @@ static int memview_migrate(struct memview_migrate *cmd, bool demote)
 	cmd->out_unsupported = 0;
 	cmd->out_thp_split_failed = 0;
 
-	mm = memview_proc_get_mm(cmd->pid, true, &proc);
+	mm = memview_proc_get_mm(cmd->pid, cmd->flags, true, &proc);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 	m = kzalloc(sizeof(*m), GFP_KERNEL);

@@ -774,17 +774,18 @@ int memview_stats(struct memview_stats *cmd)
 	struct memview_proc *p = NULL;
 	struct mm_struct *mm;
 
-	if (cmd->flags || cmd->__reserved || cmd->pid < 0)
+	if (cmd->flags & ~MEMVIEW_PIDFD || cmd->__reserved ||
+	    (cmd->pid < 0 && !(cmd->flags & MEMVIEW_PIDFD)))
 		return -EINVAL;
 	cmd->out_dram_pages = 0;
 	cmd->out_slice_pages = 0;
 	cmd->out_dram_budget_pages = 0;
 	cmd->out_hot_pages = 0;
-	if (!cmd->pid) {
+	if (!cmd->pid && !(cmd->flags & MEMVIEW_PIDFD)) {
 		memview_stats_fill(cmd, &memview_totals);
 		return 0;
 	}
-	mm = memview_proc_get_mm(cmd->pid, true, &p);
+	mm = memview_proc_get_mm(cmd->pid, cmd->flags, true, &p);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 	mmput(mm);

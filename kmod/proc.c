@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/file.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/kref.h>
@@ -115,20 +116,57 @@ static bool memview_may_access(struct task_struct *task)
 }
 
 /*
- * Look up process @nr in the caller's pid namespace and check access.
- * Returns a task reference or an ERR_PTR: -EINVAL for a bad pid, -ESRCH if
+ * The thread-group pid of pidfd @fd, with a reference: a pidfd names one
+ * process for its whole life, so a pid reused after the process exited
+ * cannot be taken for it.  -EBADF if @fd is not a pidfd, -ESRCH if the
+ * process has exited.
+ */
+static struct pid *memview_pidfd_get_tgid(int fd)
+{
+	struct task_struct *task;
+	struct file *file;
+	struct pid *pid;
+
+	if (fd < 0)
+		return ERR_PTR(-EBADF);
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+	pid = memview_pidfd_pid(file);
+	if (!IS_ERR(pid)) {
+		/* A thread's pidfd (PIDFD_THREAD) stands for its process. */
+		task = get_pid_task(pid, PIDTYPE_PID);
+		pid = task ? get_pid(task_tgid(task)) : ERR_PTR(-ESRCH);
+		if (task)
+			put_task_struct(task);
+	}
+	fput(file);
+	return pid;
+}
+
+/*
+ * Look up process @nr (a pid in the caller's pid namespace, or a pidfd if
+ * @flags has MEMVIEW_PIDFD) and check access.  Returns a task reference or
+ * an ERR_PTR: -EINVAL for a bad pid, -EBADF for a bad pidfd, -ESRCH if
  * there is no such process, -EPERM if the caller may not manage it.
  */
-static struct task_struct *memview_get_task(pid_t nr, struct pid **pidp)
+static struct task_struct *memview_get_task(pid_t nr, u32 flags,
+					    struct pid **pidp)
 {
 	struct task_struct *task;
 	struct pid *pid;
 
-	if (nr <= 0)
-		return ERR_PTR(-EINVAL);
-	pid = find_get_pid(nr);
-	if (!pid)
-		return ERR_PTR(-ESRCH);
+	if (flags & MEMVIEW_PIDFD) {
+		pid = memview_pidfd_get_tgid(nr);
+		if (IS_ERR(pid))
+			return ERR_CAST(pid);
+	} else {
+		if (nr <= 0)
+			return ERR_PTR(-EINVAL);
+		pid = find_get_pid(nr);
+		if (!pid)
+			return ERR_PTR(-ESRCH);
+	}
 	task = get_pid_task(pid, PIDTYPE_TGID);
 	if (!task) {
 		put_pid(pid);
@@ -204,13 +242,14 @@ int memview_proc_attach(struct memview_proc_attach *cmd)
 	struct pid *pid;
 	int ret;
 
-	if (cmd->flags & ~(MEMVIEW_ATTACH_AUTO | MEMVIEW_ATTACH_FOLLOW_CHILDREN) ||
+	if (cmd->flags & ~(MEMVIEW_ATTACH_AUTO | MEMVIEW_ATTACH_FOLLOW_CHILDREN |
+			   MEMVIEW_PIDFD) ||
 	    cmd->__reserved)
 		return -EINVAL;
 	if ((cmd->flags & MEMVIEW_ATTACH_FOLLOW_CHILDREN) &&
 	    !(cmd->flags & MEMVIEW_ATTACH_AUTO))
 		return -EINVAL;
-	task = memview_get_task(cmd->pid, &pid);
+	task = memview_get_task(cmd->pid, cmd->flags, &pid);
 	if (IS_ERR(task))
 		return PTR_ERR(task);
 	/* Kernel threads have no memory to manage. */
@@ -257,9 +296,9 @@ int memview_proc_detach(struct memview_proc_detach *cmd)
 	struct pid *pid;
 	int ret = 0;
 
-	if (cmd->flags || cmd->__reserved)
+	if (cmd->flags & ~MEMVIEW_PIDFD || cmd->__reserved)
 		return -EINVAL;
-	task = memview_get_task(cmd->pid, &pid);
+	task = memview_get_task(cmd->pid, cmd->flags, &pid);
 	if (IS_ERR(task))
 		return PTR_ERR(task);
 	put_task_struct(task);
@@ -324,7 +363,8 @@ int memview_proc_list(struct memview_proc_list *cmd)
 
 /**
  * memview_proc_get_mm - the mm of process @nr, for a migration or a query
- * @nr: pid in the caller's namespace
+ * @nr: pid in the caller's namespace, or a pidfd
+ * @flags: the command's flags: MEMVIEW_PIDFD says @nr is a pidfd
  * @need_attached: fail with -ENOENT unless the process is managed
  * @procp: if not NULL, gets a reference to the managed entry (or NULL)
  *
@@ -332,7 +372,7 @@ int memview_proc_list(struct memview_proc_list *cmd)
  * for whoever attached.  Returns an mm with a user reference (mmput() it)
  * or an ERR_PTR.
  */
-struct mm_struct *memview_proc_get_mm(pid_t nr, bool need_attached,
+struct mm_struct *memview_proc_get_mm(pid_t nr, u32 flags, bool need_attached,
 				      struct memview_proc **procp)
 {
 	struct memview_proc *p = NULL;
@@ -340,7 +380,7 @@ struct mm_struct *memview_proc_get_mm(pid_t nr, bool need_attached,
 	struct mm_struct *mm;
 	struct pid *pid;
 
-	task = memview_get_task(nr, &pid);
+	task = memview_get_task(nr, flags, &pid);
 	if (IS_ERR(task))
 		return ERR_CAST(task);
 

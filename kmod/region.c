@@ -153,7 +153,22 @@ static void memview_region_free(struct memview_region *r)
 			ida_free(&memview_slice_ida, r->slices[i].id);
 		memview_slice_destroy(&r->slices[i]);
 	}
-	kfree(r);
+	kvfree(r);
+}
+
+/* Is [start, start + len) a range memview may take?  memview_rwsem held. */
+static int memview_region_check_range(phys_addr_t start, u64 len)
+{
+	if (memview_region_overlaps(start, len))
+		return -EEXIST;
+	if (memview_nr_regions() >= MEMVIEW_MAX_REGIONS)
+		return -ENOSPC;
+	if (region_intersects(start, len, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT)
+		return -EADDRNOTAVAIL;
+	if (!memview_range_is_device_memory(start, len))
+		return -ENXIO;
+	return 0;
 }
 
 int memview_region_add(struct memview_region_add *cmd)
@@ -172,9 +187,22 @@ int memview_region_add(struct memview_region_add *cmd)
 	nr_slices = div64_u64(cmd->length, memview_slice_size);
 	slices_len = nr_slices * memview_slice_size;
 
-	r = kzalloc(struct_size(r, slices, nr_slices), GFP_KERNEL);
-	if (!r)
+	/*
+	 * The range is checked before anything is allocated for it: the slice
+	 * table grows with the length, which the caller chooses.
+	 */
+	down_write(&memview_rwsem);
+	ret = memview_region_check_range(cmd->phys_addr, cmd->length);
+	if (ret) {
+		up_write(&memview_rwsem);
+		return ret;
+	}
+	r = kvzalloc(struct_size(r, slices, nr_slices),
+		     GFP_KERNEL | __GFP_NOWARN);
+	if (!r) {
+		up_write(&memview_rwsem);
 		return -ENOMEM;
+	}
 	r->kind = cmd->kind;
 	strscpy(r->label, cmd->label, sizeof(r->label));
 	r->start = cmd->phys_addr;
@@ -187,26 +215,7 @@ int memview_region_add(struct memview_region_add *cmd)
 		r->nr_slices = i + 1;
 		ret = memview_slice_init(&r->slices[i], r, i);
 		if (ret)
-			goto out_free;
-	}
-
-	down_write(&memview_rwsem);
-	if (memview_region_overlaps(r->start, r->length)) {
-		ret = -EEXIST;
-		goto out_unlock;
-	}
-	if (memview_nr_regions() >= MEMVIEW_MAX_REGIONS) {
-		ret = -ENOSPC;
-		goto out_unlock;
-	}
-	if (region_intersects(r->start, r->length, IORESOURCE_SYSTEM_RAM,
-			      IORES_DESC_NONE) != REGION_DISJOINT) {
-		ret = -EADDRNOTAVAIL;
-		goto out_unlock;
-	}
-	if (!memview_range_is_device_memory(r->start, r->length)) {
-		ret = -ENXIO;
-		goto out_unlock;
+			goto out_unlock;
 	}
 	ret = ida_alloc(&memview_region_ida, GFP_KERNEL);
 	if (ret < 0)
@@ -259,7 +268,6 @@ out_ida:
 	ida_free(&memview_region_ida, r->id);
 out_unlock:
 	up_write(&memview_rwsem);
-out_free:
 	memview_region_free(r);
 	return ret;
 }

@@ -186,6 +186,9 @@ static void memview_residency_vma(struct vm_area_struct *vma,
 				cmd->out_other_pages++;
 			}
 		}
+		/* A huge sparse mapping is millions of PMDs: stay killable. */
+		if (fatal_signal_pending(current))
+			return;
 		cond_resched();
 	}
 }
@@ -200,7 +203,7 @@ int memview_residency(struct memview_residency *cmd)
 	u32 nr_slices, i, n = 0;
 	int ret = 0;
 
-	if (cmd->flags)
+	if (cmd->flags & ~MEMVIEW_PIDFD)
 		return -EINVAL;
 	if (!cmd->addr && !cmd->length) {
 		start = 0;
@@ -215,7 +218,7 @@ int memview_residency(struct memview_residency *cmd)
 		end = min_t(u64, cmd->addr + cmd->length, TASK_SIZE_MAX);
 	}
 
-	mm = memview_proc_get_mm(cmd->pid, false, NULL);
+	mm = memview_proc_get_mm(cmd->pid, cmd->flags, false, NULL);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 	w = kzalloc(sizeof(*w), GFP_KERNEL);
@@ -250,6 +253,10 @@ int memview_residency(struct memview_residency *cmd)
 					      min(end, vma->vm_end), w, cmd);
 	}
 	mmap_read_unlock(mm);
+	if (fatal_signal_pending(current)) {
+		ret = -EINTR;
+		goto out_unlock;
+	}
 
 	for (i = 0; i < nr_slices; i++) {
 		if (!w->per_slice[i])

@@ -428,8 +428,8 @@ int mv_wait_rounds(int fd, __u64 n, __u64 *now)
 	return ret;
 }
 
-static void mv_migrate_init(struct memview_migrate *m, pid_t pid,
-			    const void *addr, size_t len, __u32 flags, int node)
+void mv_migrate_init(struct memview_migrate *m, pid_t pid,
+		     const void *addr, size_t len, __u32 flags, int node)
 {
 	memset(m, 0, sizeof(*m));
 	m->size = sizeof(*m);

@@ -124,6 +124,9 @@ int mv_stats(int fd, pid_t pid, struct memview_stats *s);
 int mv_wait_rounds(int fd, __u64 n, __u64 *now);
 
 /* DEMOTE / PROMOTE; *m is initialised here and holds the out_ fields. */
+/* A DEMOTE/PROMOTE struct for [addr, addr + len) of @pid (or a pidfd). */
+void mv_migrate_init(struct memview_migrate *m, pid_t pid,
+		     const void *addr, size_t len, __u32 flags, int node);
 int mv_demote(int fd, pid_t pid, const void *addr, size_t len,
 	      struct memview_migrate *m);
 int mv_promote(int fd, pid_t pid, const void *addr, size_t len, __u32 flags,

@@ -267,12 +267,12 @@ TEST_F(migrate, bad_flags_and_node)
 	mv_touch_pages(buf, MV_MIB);
 
 	ASSERT_EQ(0, mv_demote(self->f.fd, self->f.pid, buf, MV_MIB, &m));
-	m.flags = 1u << 31;
+	m.flags = 1u << 30;
 	EXPECT_EQ(-EINVAL, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_DEMOTE, &m));
 	m.flags = MEMVIEW_MIGRATE_NODE;
 	EXPECT_EQ(-EINVAL, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_DEMOTE, &m));
 	EXPECT_EQ(-EINVAL, mv_promote(self->f.fd, self->f.pid, buf, MV_MIB,
-				      1u << 31, 0, &m));
+				      1u << 30, 0, &m));
 	/* node without the flag */
 	EXPECT_EQ(-EINVAL, mv_promote(self->f.fd, self->f.pid, buf, MV_MIB, 0,
 				      1, &m));

@@ -5,6 +5,7 @@
  * access move_pages(2) needs; region control needs CAP_SYS_ADMIN).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "memview_harness.h"
@@ -184,7 +186,7 @@ TEST_F(perm, attach_bad_args)
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
 	a.pid = self->f.pid;
-	a.flags = 1U << 31;	/* no such flag */
+	a.flags = 1U << 30;	/* no such flag (31 is MEMVIEW_PIDFD) */
 	EXPECT_EQ(-EINVAL, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_ATTACH, &a));
 	a.flags = MEMVIEW_ATTACH_FOLLOW_CHILDREN;	/* needs AUTO */
 	EXPECT_EQ(-EINVAL, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_ATTACH, &a));
@@ -475,6 +477,103 @@ TEST_F(perm, zombie)
 		EXPECT_NE(pid, p[i].pid);
 	free(p);
 	mv_chan_close(&c);
+}
+
+static int pidfd_open_(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+/*
+ * A pidfd instead of a pid (MEMVIEW_PIDFD): attach, demote, residency,
+ * stats and detach work through it; something that is not a pidfd is
+ * EBADF; the pidfd of a process that is gone is ESRCH, never some other
+ * process that got its pid.
+ */
+TEST_F(perm, pidfd)
+{
+	struct memview_proc_attach a;
+	struct memview_proc_detach d;
+	struct memview_residency r;
+	struct memview_migrate m;
+	struct memview_stats st;
+	int pfd, nfd, cfd;
+	size_t len = MV_MIB;
+	char *buf;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_TRUE(!!(self->f.info.out_features & MEMVIEW_FEATURE_PIDFD));
+	pfd = pidfd_open_(getpid());
+	ASSERT_LE(0, pfd);
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.flags = MEMVIEW_PIDFD;
+	a.pid = pfd;
+	ASSERT_EQ(0, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_ATTACH, &a));
+	EXPECT_EQ(-EEXIST, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_ATTACH, &a));
+
+	buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, buf);
+	mv_touch_pages(buf, len);
+	mv_migrate_init(&m, pfd, buf, len, MEMVIEW_PIDFD, 0);
+	ASSERT_EQ(0, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_DEMOTE, &m));
+	EXPECT_EQ(len / MV_PAGE_SIZE, m.out_moved);
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.flags = MEMVIEW_PIDFD;
+	r.pid = pfd;
+	r.addr = (uintptr_t)buf;
+	r.length = len;
+	/* No room for per-slice entries: EMSGSIZE, the totals are written. */
+	ASSERT_EQ(-EMSGSIZE, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_RESIDENCY, &r));
+	EXPECT_EQ(len / MV_PAGE_SIZE, r.out_slice_pages);
+
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	st.flags = MEMVIEW_PIDFD;
+	st.pid = pfd;
+	EXPECT_EQ(0, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_STATS, &st));
+
+	mv_migrate_init(&m, pfd, buf, len, MEMVIEW_PIDFD, 0);
+	ASSERT_EQ(0, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROMOTE, &m));
+	EXPECT_EQ(len / MV_PAGE_SIZE, m.out_moved);
+
+	memset(&d, 0, sizeof(d));
+	d.size = sizeof(d);
+	d.flags = MEMVIEW_PIDFD;
+	d.pid = pfd;
+	EXPECT_EQ(0, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_DETACH, &d));
+	EXPECT_EQ(-ENOENT, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_DETACH, &d));
+
+	/* Not a pidfd. */
+	a.pid = -1;
+	EXPECT_EQ(-EBADF, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_ATTACH, &a));
+	nfd = open("/dev/null", O_RDONLY);
+	ASSERT_LE(0, nfd);
+	a.pid = nfd;
+	EXPECT_EQ(-EBADF, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_ATTACH, &a));
+	a.pid = self->f.fd;	/* /dev/memview itself */
+	EXPECT_EQ(-EBADF, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_ATTACH, &a));
+	close(nfd);
+
+	/* A process that exited and was reaped: its pidfd names nobody. */
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(0);
+	cfd = pidfd_open_(pid);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	a.pid = cfd;
+	EXPECT_EQ(-ESRCH, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_PROC_ATTACH, &a));
+	close(cfd);
+
+	mv_unmap_anon(buf, len);
+	close(pfd);
 }
 
 TEST_HARNESS_MAIN

@@ -57,7 +57,16 @@ enum memview_features {
 	MEMVIEW_FEATURE_RESIDENCY	= 1 << 2, /* MEMVIEW_IOCTL_RESIDENCY */
 	MEMVIEW_FEATURE_AUTO		= 1 << 3, /* placer, policy, stats */
 	MEMVIEW_FEATURE_RAS		= 1 << 4, /* fence, errors, events */
+	MEMVIEW_FEATURE_PIDFD		= 1 << 5, /* MEMVIEW_PIDFD */
 };
+
+/*
+ * In the flags of every command that names a process (PROC_ATTACH,
+ * PROC_DETACH, DEMOTE, PROMOTE, RESIDENCY, STATS): the pid field holds a
+ * pidfd (pidfd_open(2), clone3 CLONE_PIDFD) rather than a pid.  A pidfd
+ * names one process for its whole life: no pid reuse can redirect the call.
+ */
+#define MEMVIEW_PIDFD		(1U << 31)
 
 /**
  * struct memview_info - MEMVIEW_IOCTL_GET_INFO: API version and features
