@@ -5,7 +5,8 @@
  * Every call uses a valid command number (plus a few invalid ones) with
  * random or boundary field values: struct sizes, flags, reserved fields,
  * addresses, lengths that wrap, pids that do not exist or just exited,
- * regions and slices that do not exist, bad user pointers.  Valid calls are
+ * pidfds (MEMVIEW_PIDFD) of its victims, of an exited process and fds that
+ * are not pidfds, regions and slices that do not exist, bad user pointers.  Valid calls are
  * interleaved, so the fuzzed ones meet attached processes, demoted pages,
  * fenced and poisoned slices.  A child that has dropped every privilege
  * fuzzes in parallel with its own seed.
@@ -42,6 +43,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "memview_test.h"
@@ -81,23 +83,23 @@ static const struct cmd cmds[NCMD] = {
 	{ "SLICE_LIST", C(SLICE_LIST), sizeof(struct memview_slice_list), false,
 	  { ENOENT, EMSGSIZE, 0 } },
 	{ "PROC_ATTACH", C(PROC_ATTACH), sizeof(struct memview_proc_attach),
-	  false, { ESRCH, EPERM, EEXIST, ENOSPC, 0 } },
+	  false, { ESRCH, EPERM, EEXIST, ENOSPC, EBADF, 0 } },
 	{ "PROC_DETACH", C(PROC_DETACH), sizeof(struct memview_proc_detach),
-	  false, { ESRCH, EPERM, ENOENT, 0 } },
+	  false, { ESRCH, EPERM, ENOENT, EBADF, 0 } },
 	{ "PROC_LIST", C(PROC_LIST), sizeof(struct memview_proc_list), false,
 	  { EMSGSIZE, 0 } },
 	{ "DEMOTE", C(DEMOTE), sizeof(struct memview_migrate), false,
-	  { EOVERFLOW, ESRCH, EPERM, ENOENT, EINTR, 0 } },
+	  { EOVERFLOW, ESRCH, EPERM, ENOENT, EINTR, EBADF, 0 } },
 	{ "PROMOTE", C(PROMOTE), sizeof(struct memview_migrate), false,
-	  { EOVERFLOW, ESRCH, EPERM, ENOENT, EINTR, 0 } },
+	  { EOVERFLOW, ESRCH, EPERM, ENOENT, EINTR, EBADF, 0 } },
 	{ "RESIDENCY", C(RESIDENCY), sizeof(struct memview_residency), false,
-	  { EOVERFLOW, ESRCH, EPERM, EINTR, EMSGSIZE, 0 } },
+	  { EOVERFLOW, ESRCH, EPERM, EINTR, EMSGSIZE, EBADF, 0 } },
 	{ "SET_POLICY", C(SET_POLICY), sizeof(struct memview_policy), true,
 	  { EPERM, 0 } },
 	{ "GET_POLICY", C(GET_POLICY), sizeof(struct memview_policy), false,
 	  { 0 } },
 	{ "STATS", C(STATS), sizeof(struct memview_stats), false,
-	  { ESRCH, EPERM, ENOENT, 0 } },
+	  { ESRCH, EPERM, ENOENT, EBADF, 0 } },
 	{ "SLICE_FENCE", C(SLICE_FENCE), sizeof(struct memview_slice_fence),
 	  true, { EPERM, ENOENT, EBUSY, EINTR, 0 } },
 	{ "SLICE_UNFENCE", C(SLICE_UNFENCE), sizeof(struct memview_slice_fence),
@@ -142,6 +144,8 @@ struct fuzz {
 	int nforeign_r, nforeign_s;
 	struct { __u64 start, len; } foreign_ranges[64];
 	pid_t victims[NVICTIMS];
+	int vpidfd[NVICTIMS];		/* pidfds of the victims (-1: none) */
+	int gone_pidfd;			/* a pidfd of a process that exited */
 	char *victim_buf;
 	pid_t gone_pid;			/* a pid that just exited */
 	__u64 ram_addr, ecam_addr;
@@ -250,6 +254,36 @@ static pid_t any_pid(struct fuzz *f)
 		return 0x3ffffff;	/* above any pid_max */
 	default:
 		return -(pid_t)below(f, 3);
+	}
+}
+
+/* With MEMVIEW_PIDFD: a pidfd of ours, of an exited process, or not one. */
+static __s32 any_pidfd(struct fuzz *f)
+{
+	switch (below(f, 8)) {
+	case 0:
+	case 1:
+	case 2:
+		return f->vpidfd[below(f, NVICTIMS)];
+	case 3:
+		return f->gone_pidfd;
+	case 4:
+		return f->fd;			/* not a pidfd: /dev/memview */
+	case 5:
+		return -1;
+	case 6:
+		return (__s32)below(f, 64);	/* whatever that fd is */
+	default:
+		return (__s32)any32(f);
+	}
+}
+
+/* Process commands: sometimes MEMVIEW_PIDFD, then a pidfd in @pid. */
+static void maybe_pidfd(struct fuzz *f, __u32 *flags, __s32 *pid)
+{
+	if (chance(f, 25)) {
+		*flags |= MEMVIEW_PIDFD;
+		*pid = any_pidfd(f);
 	}
 }
 
@@ -434,11 +468,20 @@ static void check_unpriv_success(struct fuzz *f, int ci, const void *k, int ret)
 	default:
 		return;
 	}
+	if (((const struct memview_proc_detach *)k)->flags & MEMVIEW_PIDFD) {
+		for (i = 0; i < NVICTIMS; i++)
+			if (pid >= 0 && pid == f->vpidfd[i])
+				break;
+		if (i == NVICTIMS)
+			return;	/* another fd: not a pidfd of root's */
+		goto bad;
+	}
 	for (i = 0; i < NVICTIMS; i++)
 		if (pid == f->victims[i] || pid == 1)
 			break;
 	if (i == NVICTIMS && pid != 1)
 		return;
+bad:
 	f->res->failures++;
 	mv_log("%s FAIL: seed %#llx call %lu: %s on root's pid %d succeeded",
 	       f->who, (unsigned long long)f->seed, f->n, cmds[ci].name, pid);
@@ -625,6 +668,7 @@ static void build(struct fuzz *f, int ci, void *k)
 
 		s->flags = flags(f, MEMVIEW_ATTACH_AUTO | MEMVIEW_ATTACH_FOLLOW_CHILDREN);
 		s->pid = any_pid(f);
+		maybe_pidfd(f, &s->flags, &s->pid);
 		s->__reserved = rsv(f);
 		s->dram_budget = chance(f, 50) ? below(f, 8) * MV_MIB : any64(f);
 		break;
@@ -634,6 +678,7 @@ static void build(struct fuzz *f, int ci, void *k)
 
 		s->flags = flags(f, 0);
 		s->pid = any_pid(f);
+		maybe_pidfd(f, &s->flags, &s->pid);
 		s->__reserved = rsv(f);
 		break;
 	}
@@ -643,6 +688,7 @@ static void build(struct fuzz *f, int ci, void *k)
 
 		s->flags = flags(f, MEMVIEW_MIGRATE_NODE);
 		s->pid = any_pid(f);
+		maybe_pidfd(f, &s->flags, &s->pid);
 		s->node = chance(f, 70) ? 0 : chance(f, 50) ? (__s32)below(f, 4) :
 			  (__s32)any32(f);
 		any_vrange(f, &s->addr, &s->length);
@@ -655,6 +701,7 @@ static void build(struct fuzz *f, int ci, void *k)
 
 		s->flags = flags(f, 0);
 		s->pid = chance(f, 20) ? 1 : any_pid(f);
+		maybe_pidfd(f, &s->flags, &s->pid);
 		s->num_slices = chance(f, 70) ? (__u32)below(f, 8) : any32(f);
 		any_vrange(f, &s->addr, &s->length);
 		s->slices = any_ptr(f);
@@ -694,6 +741,7 @@ static void build(struct fuzz *f, int ci, void *k)
 
 		s->flags = flags(f, 0);
 		s->pid = chance(f, 20) ? 0 : any_pid(f);
+		maybe_pidfd(f, &s->flags, &s->pid);
 		s->__reserved = rsv(f);
 		break;
 	}
@@ -778,6 +826,9 @@ static bool safe(struct fuzz *f, int ci, void *k)
 		if (ci + MEMVIEW_CMD_BASE == MEMVIEW_CMD_DEMOTE ||
 		    ci + MEMVIEW_CMD_BASE == MEMVIEW_CMD_PROMOTE)
 			pid = ((struct memview_migrate *)k)->pid;
+		/* a pidfd: every pidfd this process holds is of its own victims */
+		if (((struct memview_proc_detach *)k)->flags & MEMVIEW_PIDFD)
+			return true;
 		if (pid == 1)
 			return false;
 		/* a random pid that exists and is not ours: leave it alone */
@@ -1056,15 +1107,22 @@ static int victim_main(void)
 		pause();
 }
 
-static pid_t spawn_victim(struct fuzz *f)
+static int pidfd_of(pid_t pid)
+{
+	return pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+}
+
+static pid_t spawn_victim(struct fuzz *f, int i)
 {
 	pid_t pid = fork();
 
-	(void)f;
 	if (pid == 0) {
 		execl("/proc/self/exe", "fuzz_test", "--victim", (char *)NULL);
 		_exit(127);
 	}
+	if (f->vpidfd[i] >= 0)
+		close(f->vpidfd[i]);
+	f->vpidfd[i] = pidfd_of(pid);
 	return pid;
 }
 
@@ -1076,7 +1134,7 @@ static void check_victims(struct fuzz *f)
 	for (int i = 0; i < NVICTIMS; i++) {
 		if (waitpid(f->victims[i], &st, WNOHANG) == f->victims[i]) {
 			f->gone_pid = f->victims[i];
-			f->victims[i] = spawn_victim(f);
+			f->victims[i] = spawn_victim(f, i);
 		}
 	}
 }
@@ -1088,6 +1146,9 @@ static void new_gone_pid(struct fuzz *f)
 	if (pid == 0)
 		_exit(0);
 	if (pid > 0) {
+		if (f->gone_pidfd >= 0)
+			close(f->gone_pidfd);
+		f->gone_pidfd = pidfd_of(pid);
 		waitpid(pid, NULL, 0);
 		f->gone_pid = pid;
 	}
@@ -1387,6 +1448,9 @@ static int unpriv_main(void)
 			v++;
 	}
 	f.gone_pid = (pid_t)env_ul("MEMVIEW_FUZZ_GONE", 0x3ffffff);
+	f.gone_pidfd = -1;
+	for (i = 0; i < NVICTIMS; i++)
+		f.vpidfd[i] = pidfd_of(f.victims[i]);	/* anyone may open one */
 	f.no_ue = env_ul("MEMVIEW_FUZZ_NO_UE", 0);
 	f.no_self_attach = env_ul("MEMVIEW_FUZZ_NO_SELF_ATTACH", 0);
 	range_from_env(&f);
@@ -1537,8 +1601,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	canary_sum = mv_fill(canary, 0, CANARY_LEN, MV_PAT_RANDOM, f.seed);
-	for (i = 0; i < NVICTIMS; i++)
-		f.victims[i] = spawn_victim(&f);
+	f.gone_pidfd = -1;
+	for (i = 0; i < NVICTIMS; i++) {
+		f.vpidfd[i] = -1;
+		f.victims[i] = spawn_victim(&f, i);
+	}
 	new_gone_pid(&f);
 
 	/* The unprivileged fuzzer, in parallel. */
