@@ -36,10 +36,10 @@ demo-ras:
 ITER ?=
 KVER ?=
 fuzz:
-	scripts/long.sh fuzz $(or $(ITER),200000) $(KVER)
+	scripts/long.sh fuzz $(or $(ITER),100000) $(KVER)
 
 stress:
-	scripts/long.sh stress $(or $(ITER),1000) $(KVER)
+	scripts/long.sh stress $(or $(ITER),1300) $(KVER)
 
 # checkpatch and sparse need a kernel tree; KDIR's scripts are used.
 style:
