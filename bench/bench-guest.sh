@@ -33,19 +33,22 @@ RES=bench/mv-residency
 HOG=bench/mv-hog
 KO=${MEMVIEW_KO:-build/$(uname -r)/memview.ko}
 
-SIZE=${BENCH_SIZE:-256M}
-BUDGET=${BENCH_BUDGET:-128M}
+SIZE=${BENCH_SIZE:-64M}
+BUDGET=${BENCH_BUDGET:-32M}
 HOT=${BENCH_HOT_FRACTION:-0.25}
 DURATION=${BENCH_DURATION:-60}
 PATTERNS=${BENCH_PATTERNS:-uniform zipfian}
 SAMPLE_MS=${BENCH_SAMPLE_MS:-250}
-MIG_SIZE=${BENCH_MIG_SIZE:-32M}
+MIG_SIZE=${BENCH_MIG_SIZE:-4M}
 MIG_BATCHES=${BENCH_MIG_BATCHES:-4K,64K,512K,2M}
 MIG_REPS=${BENCH_MIG_REPS:-3}
-MIG_CALLS=${BENCH_MIG_CALLS:-512}
-OVH_DURATION=${BENCH_OVH_DURATION:-20}
+MIG_CALLS=${BENCH_MIG_CALLS:-256}
+OVH_DURATION=${BENCH_OVH_DURATION:-10}
 OVH_REPS=${BENCH_OVH_REPS:-3}
 EVAC=${BENCH_EVAC:-1}
+EVAC_SIZE=${BENCH_EVAC_SIZE:-32M}
+# A second memview placement run with these policy options ("" = none).
+TUNED=${BENCH_MEMVIEW_TUNED---hot-rounds 1 --cold-rounds 16}
 
 say() { printf '[bench %s] %s\n' "$(date +%T)" "$*"; }
 err() {
@@ -63,7 +66,8 @@ BUDGET_B=$(bytes "$BUDGET")
 	echo "size=$SIZE_B budget=$BUDGET_B hot_fraction=$HOT duration=$DURATION"
 	echo "patterns=$PATTERNS sample_ms=$SAMPLE_MS"
 	echo "mig_size=$(bytes "$MIG_SIZE") mig_batches=$MIG_BATCHES mig_reps=$MIG_REPS mig_calls=$MIG_CALLS"
-	echo "ovh_duration=$OVH_DURATION ovh_reps=$OVH_REPS"
+	echo "ovh_duration=$OVH_DURATION ovh_reps=$OVH_REPS evac_size=$(bytes "$EVAC_SIZE")"
+	echo "memview_tuned=${TUNED// /_}"
 	echo "cxl_range=${MEMVIEW_CXL_RANGE:-}"
 	echo "cpus=$(nproc) clk_tck=$CLK_TCK"
 } >"$D/params.txt"
@@ -114,7 +118,7 @@ vmstat_sum() { # regex over /proc/vmstat names
 # usage: place_run NAME PATTERN [prefix command...]
 place_run() {
 	local name=$1 pattern=$2 wl_out res_out line pid addr len hot rc
-	local d0 p0 d1 p1 mvd0 mvp0 mvpp0 mvr0 mvt0 ks0 t0 t1
+	local d0 p0 mvd0 mvp0 mvpp0 mvr0 mvt0 ks0 t0 t1
 	shift 2
 	wl_out=$D/place-$name-$pattern.wl
 	res_out=$D/place-$name-$pattern.txt
@@ -126,6 +130,11 @@ place_run() {
 		mvpp0=$(mv_stat pingpongs) mvr0=$(mv_stat rounds)
 		mvt0=$(memviewd_ticks)
 	fi
+	# The sampler first: it waits for the workload's first line itself.
+	: >"$wl_out"
+	nice -n -10 "$RES" --wl-out "$wl_out" --cold "$COLD" --interval "$SAMPLE_MS" \
+		>"$res_out" 2>"$res_out.err" &
+	local res_pid=$!
 	t0=$(date +%s.%N)
 	"$@" "$WL" --size "$SIZE" --hot-fraction "$HOT" --access "$pattern" \
 		--duration "$DURATION" --shift-after "$(awk -v d="$DURATION" 'BEGIN{print d/2}')" \
@@ -133,17 +142,11 @@ place_run() {
 	local run_pid=$!
 	if ! line=$(wl_line "$wl_out"); then
 		err "placement $name $pattern: no pid line: $(head -c 300 "$wl_out")"
-		kill "$run_pid" 2>/dev/null
-		wait "$run_pid"
+		kill "$run_pid" "$res_pid" 2>/dev/null
+		wait "$run_pid" "$res_pid"
 		return 1
 	fi
 	t1=$(date +%s.%N)
-	pid=$(field pid "$line") addr=$(field addr "$line")
-	len=$(field len "$line") hot=$(field hot_len "$line")
-	"$RES" --pid "$pid" --addr "$addr" --len "$len" --hot-len "$hot" \
-		--cold "$COLD" --wl-out "$wl_out" --interval "$SAMPLE_MS" \
-		>"$res_out" 2>"$res_out.err" &
-	local res_pid=$!
 	rc=0
 	wait "$run_pid" || rc=$?
 	wait "$res_pid"
@@ -212,6 +215,11 @@ phase_memview() {
 	local p
 	for p in $PATTERNS; do
 		place_run memview "$p" "$MEMVIEWCTL" run --budget "$BUDGET" --
+		if [[ -n $TUNED ]]; then
+			# shellcheck disable=SC2086 # options, split on purpose
+			place_run memview-tuned "$p" "$MEMVIEWCTL" run --budget "$BUDGET" $TUNED --
+			restore_policy
+		fi
 	done
 	"$MEMVIEWCTL" stats --json >"$D/memview-stats-end.json"
 
@@ -220,8 +228,23 @@ phase_memview() {
 	rmmod memview || err "rmmod memview failed"
 }
 
-# 4. Fill one slice (the other fenced meanwhile), then fence it and time the
-# evacuation.
+# Back to the policy memview had at the start (memview-policy.json).
+restore_policy() {
+	local j=$D/memview-policy.json
+	"$MEMVIEWCTL" set-policy --scan-interval "$(jq .scan_interval_ms "$j")" \
+		--hot-rounds "$(jq .hot_rounds "$j")" --cold-rounds "$(jq .cold_rounds "$j")" \
+		--hysteresis "$(jq .hysteresis_rounds "$j")" \
+		--pingpong-rounds "$(jq .pingpong_rounds "$j")" \
+		--promote-rate "$(jq .promote_rate_mbps "$j")" \
+		--demote-rate "$(jq .demote_rate_mbps "$j")" \
+		--pages-per-round "$(jq .pages_per_round "$j")" \
+		--max-scan-us "$(jq .max_scan_us "$j")" >/dev/null ||
+		err "restoring the memview policy failed"
+}
+
+# 4. Put EVAC_SIZE of a workload's pages into one slice (the other fenced
+# meanwhile), then fence it and time the evacuation.  Under TCG a full
+# 256 MiB slice takes many minutes; the report extrapolates from the rate.
 evacuation() {
 	say "4. evacuation of a full slice"
 	local slices n a b total wl_out=$D/evac.wl line pid addr len run_pid
@@ -234,7 +257,10 @@ evacuation() {
 	a=$(jq '.[0].id' <<<"$slices") b=$(jq '.[1].id' <<<"$slices")
 	total=$(jq '.[0].total_pages' <<<"$slices")
 	"$MEMVIEWCTL" fence-slice "$b" --wait >/dev/null || { err "fence $b failed"; return 1; }
-	"$MEMVIEWCTL" run --manual -- "$WL" --size "$((total * 4096))" --hot-fraction 0 \
+	local want
+	want=$(bytes "$EVAC_SIZE")
+	((want <= total * 4096)) || want=$((total * 4096))
+	"$MEMVIEWCTL" run --manual -- "$WL" --size "$want" --hot-fraction 0 \
 		--verify-interval 0 --pause 200 >"$wl_out" 2>&1 &
 	run_pid=$!
 	line=$(wl_line "$wl_out") || { err "evacuation: no workload"; return 1; }

@@ -3,9 +3,14 @@
  * mv-residency: where a workload's pages are, sampled over time, measured
  * the same way whatever moves them (memview, the kernel's tiering, nobody).
  *
- *   mv-residency --pid PID --addr ADDR --len LEN --hot-len HOT
- *                --cold RANGE[,RANGE...] [--wl-out FILE] [--interval MS]
+ *   mv-residency --wl-out FILE --cold RANGE[,RANGE...] [--interval MS]
  *                [--duration SEC] [--pingpong-window SEC]
+ *                [--pid PID --addr ADDR --len LEN --hot-len HOT]
+ *
+ * With --wl-out (mv-workload's output file) and no --pid, it waits for the
+ * workload's first line (pid=, addr=, len=, hot_len=; printed when the
+ * buffer is filled) and takes the range from it; start it before the
+ * workload so that nothing is missed.  t = 0 is when it saw that line.
  *
  * Every --interval ms it reads /proc/PID/pagemap for [ADDR, ADDR + LEN) (the
  * PFNs need CAP_SYS_ADMIN) and classifies every page: not present, in the
@@ -33,6 +38,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,11 +112,42 @@ static size_t follow_shift(const char *path, size_t hot_off)
 	return hot_off;
 }
 
+/* Wait for mv-workload's "pid=" line in path; false after 600 s. */
+static bool wait_wl_line(const char *path, int *pid, uint64_t *addr,
+			 size_t *len, size_t *hot_len)
+{
+	char line[512], *p;
+	int i;
+
+	for (i = 0; i < 60000; i++) {
+		FILE *f = fopen(path, "r");
+
+		if (f) {
+			while (fgets(line, sizeof(line), f)) {
+				if (strncmp(line, "pid=", 4))
+					continue;
+				*pid = atoi(line + 4);
+				p = strstr(line, " addr=");
+				*addr = p ? strtoull(p + 6, NULL, 0) : 0;
+				p = strstr(line, " len=");
+				*len = p ? strtoull(p + 5, NULL, 0) : 0;
+				p = strstr(line, " hot_len=");
+				*hot_len = p ? strtoull(p + 9, NULL, 0) : 0;
+				fclose(f);
+				return true;
+			}
+			fclose(f);
+		}
+		usleep(10000);
+	}
+	return false;
+}
+
 static void usage(void)
 {
-	fputs("usage: mv-residency --pid PID --addr ADDR --len LEN --hot-len HOT\n"
-	      "                    --cold START:SIZE[,START:SIZE...] [--wl-out FILE]\n"
-	      "                    [--interval MS] [--duration SEC] [--pingpong-window SEC]\n",
+	fputs("usage: mv-residency --wl-out FILE --cold START:SIZE[,START:SIZE...]\n"
+	      "                    [--interval MS] [--duration SEC] [--pingpong-window SEC]\n"
+	      "                    [--pid PID --addr ADDR --len LEN --hot-len HOT]\n",
 	      stderr);
 	exit(2);
 }
@@ -167,6 +204,11 @@ int main(int argc, char **argv)
 		case 'P': window = atof(optarg); break;
 		default: usage();
 		}
+	}
+	if (pid <= 0 && wl_out &&
+	    !wait_wl_line(wl_out, &pid, &addr, &len, &hot_len)) {
+		fprintf(stderr, "mv-residency: no pid= line in %s\n", wl_out);
+		return 2;
 	}
 	if (pid <= 0 || !addr || !len || !nr_cold || interval_ms <= 0)
 		usage();

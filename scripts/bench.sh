@@ -14,12 +14,13 @@
 #   guest.log, serial.log, dmesg ... (scripts/vm.sh)
 #
 # Sizes and durations come from BENCH_* variables, passed into the guest
-# (defaults in bench/bench-guest.sh): BENCH_SIZE (256M), BENCH_BUDGET (128M),
+# (defaults in bench/bench-guest.sh): BENCH_SIZE (64M), BENCH_BUDGET (32M),
 # BENCH_HOT_FRACTION (0.25), BENCH_DURATION (60 s per placement run),
 # BENCH_PATTERNS ("uniform zipfian"), BENCH_SAMPLE_MS (250),
-# BENCH_MIG_SIZE (32M), BENCH_MIG_BATCHES (4K,64K,512K,2M), BENCH_MIG_REPS
-# (3), BENCH_MIG_CALLS (512), BENCH_OVH_DURATION (20), BENCH_OVH_REPS (3),
-# BENCH_EVAC (1).  --quick shrinks them for a smoke run (a few minutes).
+# BENCH_MIG_SIZE (4M), BENCH_MIG_BATCHES (4K,64K,512K,2M), BENCH_MIG_REPS
+# (3), BENCH_MIG_CALLS (256), BENCH_OVH_DURATION (10), BENCH_OVH_REPS (3),
+# BENCH_EVAC (1), BENCH_EVAC_SIZE (32M), BENCH_MEMVIEW_TUNED ("--hot-rounds 1
+# --cold-rounds 16": a second memview placement run with these options).  --quick shrinks them for a smoke run (a few minutes).
 # The benchmarks assert nothing: the exit status is 0 when the guest ran
 # and the report was written, whatever the figures.
 set -euo pipefail
@@ -34,10 +35,10 @@ while (($#)); do
 	--kernel) kernel=${2:?--kernel needs a value}; shift ;;
 	--kernel=*) kernel=${1#*=} ;;
 	--quick)
-		export BENCH_SIZE=${BENCH_SIZE:-64M} BENCH_BUDGET=${BENCH_BUDGET:-32M}
-		export BENCH_DURATION=${BENCH_DURATION:-16} BENCH_PATTERNS=${BENCH_PATTERNS:-uniform}
-		export BENCH_MIG_SIZE=${BENCH_MIG_SIZE:-8M} BENCH_MIG_REPS=${BENCH_MIG_REPS:-1}
-		export BENCH_MIG_CALLS=${BENCH_MIG_CALLS:-64}
+		export BENCH_SIZE=${BENCH_SIZE:-32M} BENCH_BUDGET=${BENCH_BUDGET:-16M}
+		export BENCH_DURATION=${BENCH_DURATION:-20} BENCH_PATTERNS=${BENCH_PATTERNS:-uniform}
+		export BENCH_MIG_SIZE=${BENCH_MIG_SIZE:-1M} BENCH_MIG_REPS=${BENCH_MIG_REPS:-1}
+		export BENCH_MIG_CALLS=${BENCH_MIG_CALLS:-64} BENCH_EVAC_SIZE=${BENCH_EVAC_SIZE:-4M}
 		export BENCH_OVH_DURATION=${BENCH_OVH_DURATION:-5} BENCH_OVH_REPS=${BENCH_OVH_REPS:-1}
 		;;
 	--no-setup) setup=0 ;;
@@ -73,7 +74,7 @@ ln -sfn "${out##*/}" "$MEMVIEW_ROOT/build/bench/latest"
 
 envs=''
 for v in $(compgen -v BENCH_); do
-	envs+="$v=${!v} "
+	envs+="$v=$(printf '%q' "${!v}") "
 done
 log "booting $kver for the benchmarks (about 20 minutes under TCG); output in $out"
 vm_rc=0
