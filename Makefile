@@ -5,9 +5,11 @@
 #                 run every test in QEMU guests (see README.md)
 # make demo       boot a guest and show memview tiering a workload
 # make demo-ras   boot a guest and show a memory error fencing a slice
+# make bench      boot a guest, run every benchmark for memview and its
+#                 baselines, write build/bench/latest/{results.json,*.png,summary.md}
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
-.PHONY: all module tools tests check demo demo-ras clean style sparse
+.PHONY: all module tools tests check demo demo-ras bench clean style sparse
 
 all: module tools tests
 
@@ -17,6 +19,7 @@ module:
 tools:
 	$(MAKE) -C tools/memviewctl
 	$(MAKE) -C tools/workload
+	$(MAKE) -C bench
 
 tests:
 	$(MAKE) -C selftests/memview
@@ -30,6 +33,10 @@ demo:
 demo-ras:
 	scripts/demo-ras.sh
 
+# BENCH_ARGS: e.g. --kernel 6.1, --quick (scripts/bench.sh --help)
+bench:
+	scripts/bench.sh $(BENCH_ARGS)
+
 # checkpatch and sparse need a kernel tree; KDIR's scripts are used.
 style:
 	$(KDIR)/scripts/checkpatch.pl --no-tree --terse -f kmod/*.c kmod/*.h uapi/linux/*.h
@@ -41,5 +48,6 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	$(MAKE) -C tools/memviewctl clean
 	$(MAKE) -C tools/workload clean
+	$(MAKE) -C bench clean
 	$(MAKE) -C selftests/memview clean
 	rm -rf build
