@@ -42,7 +42,8 @@ static const char usage[] =
 	"usage: mv-migbench --mode memview|move_pages|memcpy [--node N]\n"
 	"                   [--dram-node N] [--size SIZE] [--batches LIST]\n"
 	"                   [--reps N] [--max-calls N]\n"
-	"  --size SIZE       bytes moved per repetition at most (default 32M)\n"
+	"  --size SIZE       bytes moved per repetition at most (default 32M),\n"
+	"                    at least the largest batch\n"
 	"  --batches LIST    comma-separated batch sizes (default 4K,64K,512K,2M)\n"
 	"  --reps N          repetitions per batch size (default 3)\n"
 	"  --max-calls N     calls per repetition at most (default 1024)\n"
@@ -223,8 +224,11 @@ int main(int argc, char **argv)
 
 	list = strdup(batches);
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (parse_size(tok, &batch) || batch % page_size || batch > size)
-			goto bad;
+		if (parse_size(tok, &batch) || batch % page_size || batch > size) {
+			fprintf(stderr, "mv-migbench: batch '%s' is not a multiple of the page size up to --size\n",
+				tok);
+			return 2;
+		}
 		amount = batch * max_calls < size ? batch * max_calls : size;
 		amount -= amount % batch;
 		for (rep = 0; rep < reps; rep++) {
