@@ -307,8 +307,11 @@ make_kmem_node() {
 		return 1
 	fi
 	say "kmem: the CXL region is node $CXL_NODE"
-	numactl -H >"$D/numactl-H.txt"
-	cat /sys/devices/virtual/memory_tiering/memory_tier*/nodelist >"$D/memory-tiers.txt" 2>/dev/null
+	numactl -H >"$D/numactl-H.txt" 2>&1
+	if ((CXL_NODE == 0)); then
+		err "kmem: the CXL memory joined node 0 (no SRAT? scripts/vm.sh needs MEMVIEW_VM_NUMA=1)"
+		return 1
+	fi
 	for t in /sys/devices/virtual/memory_tiering/memory_tier*; do
 		[[ -e $t/nodelist ]] && echo "${t##*/} $(<"$t/nodelist")"
 	done >"$D/memory-tiers.txt"

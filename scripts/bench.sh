@@ -78,7 +78,7 @@ for v in $(compgen -v BENCH_); do
 done
 log "booting $kver for the benchmarks (about 20 minutes under TCG); output in $out"
 vm_rc=0
-MEMVIEW_VM_TIMEOUT=${MEMVIEW_VM_TIMEOUT:-3000} \
+MEMVIEW_VM_TIMEOUT=${MEMVIEW_VM_TIMEOUT:-3000} MEMVIEW_VM_NUMA=1 \
 	scripts/vm.sh "$kver" "${envs}scripts/guest-run.sh bench/bench-guest.sh" "$out" || vm_rc=$?
 ((vm_rc == 0)) || log "the guest run reported problems (see $out/failures); reporting what was measured"
 python3 bench/report.py "$out"
