@@ -11,7 +11,8 @@
 #     2. placement under memview with a DRAM budget        place-memview-*.txt
 #     4. evacuation of a full slice                        evac.txt
 #   the same CXL region as a lower-tier NUMA node (devdax -> kmem):
-#     1. migration throughput, move_pages(2) and memcpy    mig-move_pages.txt, mig-memcpy.txt
+#     1. migration throughput, move_pages(2), memcpy and a 64-bit copy loop
+#                                                          mig-{move_pages,memcpy,wordcopy}.txt
 #     3. overhead: numa_balancing=0 vs 2                   overhead.txt
 #     2. placement with first touch only, then with the kernel's tiering,
 #        DRAM held to the budget by a locked hog           place-{firsttouch,kernel}-*.txt
@@ -45,6 +46,7 @@ MIG_REPS=${BENCH_MIG_REPS:-3}
 MIG_CALLS=${BENCH_MIG_CALLS:-256}
 OVH_DURATION=${BENCH_OVH_DURATION:-10}
 OVH_REPS=${BENCH_OVH_REPS:-3}
+# "memview kernel": phase A, phase B (for debugging one of them alone)
 EVAC=${BENCH_EVAC:-1}
 EVAC_SIZE=${BENCH_EVAC_SIZE:-32M}
 # A second memview placement run with these policy options ("" = none).
@@ -371,6 +373,9 @@ phase_kernel() {
 	"$MIG" --mode memcpy --node "$CXL_NODE" --size "$MIG_SIZE" --batches "$MIG_BATCHES" \
 		--reps "$MIG_REPS" --max-calls "$MIG_CALLS" >"$D/mig-memcpy.txt" ||
 		err "mv-migbench memcpy failed"
+	"$MIG" --mode wordcopy --node "$CXL_NODE" --size "$MIG_SIZE" --batches "$MIG_BATCHES" \
+		--reps "$MIG_REPS" --max-calls "$MIG_CALLS" >"$D/mig-wordcopy.txt" ||
+		err "mv-migbench wordcopy failed"
 
 	local rep p
 	for ((rep = 1; rep <= OVH_REPS; rep++)); do
@@ -392,9 +397,26 @@ phase_kernel() {
 	hog_stop
 }
 
-trap 'hog_stop' EXIT
-phase_memview
-phase_kernel
+# Vitals every 5 s, to see what the guest was doing when a phase is slow:
+# free memory per node, reclaim and migration counters, busy tasks.
+vitals() {
+	while :; do
+		{
+			printf '== %s\n' "$(date +%T)"
+			grep -h MemFree /sys/devices/system/node/node*/meminfo
+			grep -E '^(pgscan|pgsteal|workingset_refault|pgdemote|pgpromote|numa_hint|pgmigrate|compact_stall|allocstall)' /proc/vmstat | tr '\n' ' '
+			echo
+			ps -eo pid,stat,pcpu,comm --sort=-pcpu | head -n 6
+		} >>"$D/vitals.txt" 2>&1
+		sleep 5
+	done
+}
+vitals &
+VITALS_PID=$!
+trap 'hog_stop; kill $VITALS_PID 2>/dev/null' EXIT
+PHASES=${BENCH_PHASES:-memview kernel}
+case " $PHASES " in *" memview "*) phase_memview ;; esac
+case " $PHASES " in *" kernel "*) phase_kernel ;; esac
 cp /proc/vmstat "$D/vmstat-end.txt"
 say "done; errors: $(wc -l <"$D/errors.txt")"
 exit 0

@@ -6,6 +6,12 @@
  *   mv-migbench --mode move_pages --node N   move_pages(2) node 0 <-> node N
  *   mv-migbench --mode memcpy     --node N   memcpy of the same bytes between
  *                                            a node-0 and a node-N buffer
+ *   mv-migbench --mode wordcopy   --node N   the same with a loop of 64-bit
+ *                                            loads and stores (glibc's memcpy
+ *                                            picks rep movsb or vector stores
+ *                                            by size; under TCG, where CXL is
+ *                                            emulated MMIO, the access width
+ *                                            decides the speed)
  *
  * It maps --size bytes of private anonymous memory (no THP: every mode then
  * moves base pages), touches every page, and for each batch size of
@@ -36,10 +42,10 @@
 
 #include <linux/memview.h>
 
-enum { MODE_MEMVIEW, MODE_MOVE_PAGES, MODE_MEMCPY };
+enum { MODE_MEMVIEW, MODE_MOVE_PAGES, MODE_MEMCPY, MODE_WORDCOPY };
 
 static const char usage[] =
-	"usage: mv-migbench --mode memview|move_pages|memcpy [--node N]\n"
+	"usage: mv-migbench --mode memview|move_pages|memcpy|wordcopy [--node N]\n"
 	"                   [--dram-node N] [--size SIZE] [--batches LIST]\n"
 	"                   [--reps N] [--max-calls N]\n"
 	"  --size SIZE       bytes moved per repetition at most (default 32M),\n"
@@ -143,6 +149,14 @@ static long move_batch(struct ctx *c, int demote, size_t off, size_t len)
 		for (i = 0; i < n; i++)
 			moved += c->status[i] == c->nodes[i];
 		return moved;
+	case MODE_WORDCOPY: {
+		volatile uint64_t *d = (volatile uint64_t *)((demote ? c->buf2 : c->buf) + off);
+		const volatile uint64_t *s = (const volatile uint64_t *)((demote ? c->buf : c->buf2) + off);
+
+		for (i = 0; i < len / 8; i++)
+			d[i] = s[i];
+		return (long)n;
+	}
 	default:
 		if (demote)
 			memcpy(c->buf2 + off, c->buf + off, len);
@@ -196,6 +210,8 @@ int main(int argc, char **argv)
 		c.mode = MODE_MOVE_PAGES;
 	else if (!strcmp(mode_name, "memcpy"))
 		c.mode = MODE_MEMCPY;
+	else if (!strcmp(mode_name, "wordcopy"))
+		c.mode = MODE_WORDCOPY;
 	else
 		goto bad;
 	if (c.mode != MODE_MEMVIEW && (c.node < 0 || c.node >= 1024))
@@ -214,7 +230,7 @@ int main(int argc, char **argv)
 		}
 	}
 	c.buf = map_buf(size, c.mode == MODE_MEMVIEW ? -1 : c.dram_node);
-	if (c.mode == MODE_MEMCPY)
+	if (c.mode == MODE_MEMCPY || c.mode == MODE_WORDCOPY)
 		c.buf2 = map_buf(size, c.node);
 	c.pages = calloc(size / page_size, sizeof(*c.pages));
 	c.nodes = calloc(size / page_size, sizeof(*c.nodes));
