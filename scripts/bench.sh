@@ -18,7 +18,7 @@
 # BENCH_HOT_FRACTION (0.25), BENCH_DURATION (60 s per placement run),
 # BENCH_PATTERNS ("uniform zipfian"), BENCH_SAMPLE_MS (250),
 # BENCH_MIG_SIZE (4M), BENCH_MIG_BATCHES (4K,64K,512K,2M), BENCH_MIG_REPS
-# (3), BENCH_MIG_CALLS (256), BENCH_OVH_DURATION (10), BENCH_OVH_REPS (3),
+# (3), BENCH_MIG_CALLS (256), BENCH_OVH_DURATION (8), BENCH_OVH_REPS (3),
 # BENCH_EVAC (1), BENCH_EVAC_SIZE (32M), BENCH_MEMVIEW_TUNED ("--hot-rounds 1
 # --cold-rounds 16": a second memview placement run with these options).  --quick shrinks them for a smoke run (a few minutes).
 # The benchmarks assert nothing: the exit status is 0 when the guest ran
