@@ -215,6 +215,10 @@ phase_memview() {
 	for ((rep = 1; rep <= OVH_REPS; rep++)); do
 		ovh_run memview off "$rep"
 		ovh_run memview on "$rep" "$MEMVIEWCTL" run --
+		# Sampling only: nothing idle or hot long enough to move within
+		# the run, so this is the cost of the scans and TLB flushes alone.
+		ovh_run memview scan "$rep" "$MEMVIEWCTL" run --cold-rounds 64 --hot-rounds 64 --
+		restore_policy
 	done
 
 	local p

@@ -218,11 +218,11 @@ def overhead(data, clk):
     out = {}
     for sys_ in ("memview", "kernel"):
         st = {}
-        for state in ("off", "on"):
+        for state in ("off", "on", "scan"):
             rs = [r for r in rows if r.get("system") == sys_ and r.get("state") == state]
             ops = [r["passes"] / r["duration"] for r in rs if r.get("duration")]
             st[state] = {"ops_per_s": ops, "median_ops_per_s": median(ops)}
-            if state == "on" and sys_ == "memview" and rs:
+            if state in ("on", "scan") and sys_ == "memview" and rs:
                 cpu = sum(r.get("memviewd_ticks", 0) for r in rs) / clk
                 rounds = sum(r.get("rounds", 0) for r in rs)
                 scan = sum(r.get("scan_ns", 0) for r in rs) / 1e9
@@ -236,8 +236,12 @@ def overhead(data, clk):
             if state == "on" and sys_ == "kernel" and rs:
                 st[state]["kswapd_cpu_s"] = sum(r.get("kswapd_ticks", 0) for r in rs) / clk
         r_ = ratio(st["on"]["median_ops_per_s"], st["off"]["median_ops_per_s"])
+        rs_ = ratio(st["scan"]["median_ops_per_s"], st["off"]["median_ops_per_s"])
         out[sys_] = {"off": st["off"], "on": st["on"], "on_over_off": r_,
                      "overhead": (1 - r_) if r_ is not None else None}
+        if st["scan"]["ops_per_s"]:
+            out[sys_].update({"scan": st["scan"], "scan_over_off": rs_,
+                              "scan_overhead": (1 - rs_) if rs_ is not None else None})
     return out
 
 
@@ -364,16 +368,18 @@ unset multiplot
 def plot_overhead(out, ovh):
     pd = os.path.join(out, "plot-data")
     with open(os.path.join(pd, "overhead.dat"), "w") as f:
-        for sys_ in ("memview", "kernel"):
-            o = ovh.get(sys_) or {}
-            r = o.get("on_over_off")
-            f.write("%s %g\n" % (sys_, 100 * r if r else 0))
+        for label, sys_, key in (("memview", "memview", "on_over_off"),
+                                 ("memview-sampling-only", "memview", "scan_over_off"),
+                                 ("kernel", "kernel", "on_over_off")):
+            r = (ovh.get(sys_) or {}).get(key)
+            if r is not None:
+                f.write("%s %g\n" % (label, 100 * r))
     s = """set terminal pngcairo size 700,450 noenhanced
 set output 'overhead.png'
 set title 'Workload throughput with tiering on, % of off (median)'
 set style data histograms
 set style fill solid 0.6
-set yrange [0:110]
+set yrange [0:*]
 set grid y
 set ylabel '% of throughput without tiering'
 plot 'plot-data/overhead.dat' using 2:xtic(1) notitle, 98 with lines dt 2 title 'goal (98%)'
@@ -490,20 +496,29 @@ def summary(out, res):
     L.append("")
     L.append("| system | off ops/s | on ops/s | on/off | overhead |")
     L.append("|---|---|---|---|---|")
-    for name, x in (("memview", mo), ("kernel (numa_balancing=2)", ko)):
+    for name, x in (("memview (default policy)", mo), ("kernel (numa_balancing=2)", ko)):
         if not x:
             continue
         L.append("| %s | %s | %s | %s | %s |" % (
             name, fmt(x["off"]["median_ops_per_s"]), fmt(x["on"]["median_ops_per_s"]),
             fmt(x["on_over_off"], "", 3), pct(x["overhead"])))
-    on = mo.get("on", {}) if mo else {}
-    if on.get("rounds"):
-        gib = p.get("size", 0) / (1 << 30)
+        if x.get("scan"):
+            L.append("| memview, sampling only (hot/cold rounds 64: nothing moves) | %s | %s | %s | %s |" % (
+                fmt(x["off"]["median_ops_per_s"]), fmt(x["scan"]["median_ops_per_s"]),
+                fmt(x["scan_over_off"], "", 3), pct(x["scan_overhead"])))
+    L.append("")
+    L.append("Every run's throughput (ops/s, in run order) is in results.json; under TCG on a shared "
+             "host they vary by up to 2x from one run to the next.")
+    gib = p.get("size", 0) / (1 << 30)
+    for label, key in (("default policy", "on"), ("sampling only", "scan")):
+        on = mo.get(key, {}) if mo else {}
+        if not on.get("rounds"):
+            continue
         L.append("")
-        L.append("memviewd (sampler + placer) CPU: %s s over %s s of runs = %s of one CPU; "
+        L.append("memviewd CPU, %s: %s s over %s s of runs = %s of one CPU; "
                  "%s ms per round (%s ms of it scanning), %s ms per round per GiB managed "
                  "(%d MiB managed); %d rounds." % (
-                     fmt(on["memviewd_cpu_s"]), fmt(on["wall_s"], "", 0),
+                     label, fmt(on["memviewd_cpu_s"]), fmt(on["wall_s"], "", 0),
                      pct(on["memviewd_cpu_fraction"]), fmt(on["cpu_ms_per_round"], "", 3),
                      fmt(on["scan_ms_per_round"], "", 3),
                      fmt(on["cpu_ms_per_round"] / gib if on["cpu_ms_per_round"] and gib else None, "", 3),
@@ -581,9 +596,14 @@ def goals(res):
                       "met": mb < kb})
     o = res["overhead"].get("memview")
     if o and o.get("overhead") is not None:
-        g.append({"goal": "sampler + placer overhead <= 2% of throughput", "value": o["overhead"],
+        g.append({"goal": "sampler + placer overhead <= 2% of throughput (default settings)",
+                  "value": o["overhead"],
                   "target": GOALS["overhead_max"], "measured": pct(o["overhead"]),
                   "met": o["overhead"] <= GOALS["overhead_max"]})
+    if o and o.get("scan_overhead") is not None:
+        g.append({"goal": "(diagnostic) sampling alone <= 2% of throughput", "value": o["scan_overhead"],
+                  "target": GOALS["overhead_max"], "measured": pct(o["scan_overhead"]),
+                  "met": o["scan_overhead"] <= GOALS["overhead_max"]})
     return g
 
 
