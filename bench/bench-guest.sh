@@ -22,6 +22,10 @@
 # written down in data/errors.txt and the others still run.
 set -uo pipefail
 
+# The whole script is one compound command, read before it runs: editing
+# this file on the host while a run is going does not break the run.
+{
+
 D=$MEMVIEW_OUT/data
 mkdir -p "$D"
 : >"$D/errors.txt"
@@ -436,3 +440,4 @@ case " $PHASES " in *" kernel "*) phase_kernel ;; esac
 cp /proc/vmstat "$D/vmstat-end.txt"
 say "done; errors: $(wc -l <"$D/errors.txt")"
 exit 0
+}
