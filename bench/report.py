@@ -405,6 +405,17 @@ def verdict(ok):
     return "n/a" if ok is None else ("**met**" if ok else "**not met**")
 
 
+def how_far(g):
+    v, t = g.get("value"), g.get("target")
+    if isinstance(v, (int, float)) and isinstance(t, (int, float)) and t:
+        if "overhead" in g["goal"] or "sampling" in g["goal"]:
+            return "%.1f%% against at most %.0f%%" % (100 * v, 100 * t)
+        return "%.0f%% of the goal" % (100 * v / t)
+    if isinstance(v, list) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v) and v[1]:
+        return "memview/kernel = %.2f" % (v[0] / v[1])
+    return ""
+
+
 def summary(out, res):
     p = res["params"]
     L = []
@@ -428,10 +439,18 @@ def summary(out, res):
     L.append("")
     L.append("## Goals")
     L.append("")
-    L.append("| goal | measured | verdict |")
-    L.append("|---|---|---|")
+    L.append("| goal | measured | verdict | how far |")
+    L.append("|---|---|---|---|")
     for g in res["goals"]:
-        L.append("| %s | %s | %s |" % (g["goal"], g["measured"], verdict(g["met"])))
+        L.append("| %s | %s | %s | %s |" % (g["goal"], g["measured"], verdict(g["met"]), how_far(g)))
+    short = [g for g in res["goals"] if g["met"] is False and not g["goal"].startswith("(")]
+    L.append("")
+    if short:
+        L.append("memview falls short of %d of the %d goals measured in this run (marked **not met**)." %
+                 (len(short), len([g for g in res["goals"] if g["met"] is not None
+                                   and not g["goal"].startswith("(")])))
+    else:
+        L.append("Every goal measured in this run is met.")
 
     mig = res["migration"]
     L.append("")
