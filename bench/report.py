@@ -156,6 +156,11 @@ def first_time(rows, t_from, thr):
 def placement_one(data, name, pattern, duration):
     rows = read_series(os.path.join(data, "place-%s-%s.txt" % (name, pattern)))
     meta = kv_file(os.path.join(data, "place-%s-%s.meta" % (name, pattern)))
+    # After its duration the workload checksums its whole buffer (the cold
+    # set too) and exits: those samples say nothing about placement.
+    n_all = len(rows)
+    if duration:
+        rows = [r for r in rows if r["t"] <= float(duration)]
     if not rows:
         return None
     hot0 = rows[0]["hot_off"]
@@ -185,7 +190,9 @@ def placement_one(data, name, pattern, duration):
     passes = meta.get("passes")
     return {
         "system": name, "pattern": pattern,
-        "samples": len(rows), "shift_at_s": shift_t, "end_s": end_t,
+        "samples": len(rows), "samples_after_duration_dropped": n_all - len(rows),
+        "median_sample_interval_s": median([b["t"] - a["t"] for a, b in zip(rows, rows[1:])]),
+        "shift_at_s": shift_t, "end_s": end_t,
         "fill_s": meta.get("fill_s"),
         "t90_initial_s": first_time(rows, 0.0, 0.90),
         "t95_initial_s": first_time(rows, 0.0, 0.95),
@@ -486,19 +493,20 @@ def summary(out, res):
     L.append("")
     L.append("| pattern | system | t90 / t95 start | steady before shift | t90 / t95 after shift | "
              "steady after shift | migrated MiB (pagemap / counters) | ping-pongs (pagemap / counter) | "
-             "DRAM MiB max | ops/s |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|")
+             "DRAM MiB max | ops/s | sample interval |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in res["placement"]:
         if not r:
             continue
-        L.append("| %s | %s | %s / %s | %s | %s / %s | %s | %.0f / %.0f | %d / %s | %.0f | %s |" % (
+        L.append("| %s | %s | %s / %s | %s | %s / %s | %s | %.0f / %.0f | %d / %s | %.0f | %s | %s |" % (
             r["pattern"], r["system"], fmt(r["t90_initial_s"], " s", 1), fmt(r["t95_initial_s"], " s", 1),
             pct(r["steady_hot_residency_before_shift"]),
             fmt(r["t90_after_shift_s"], " s", 1), fmt(r["t95_after_shift_s"], " s", 1),
             pct(r["steady_hot_residency_after_shift"]),
             r["migrated_bytes_observed"] / (1 << 20), r["migrated_bytes_mover_counters"] / (1 << 20),
             r["pingpongs_observed"], fmt(r["pingpongs_mover_counter"]),
-            r["dram_bytes_max"] / (1 << 20), fmt(r["workload_ops_per_s"], "", 2)))
+            r["dram_bytes_max"] / (1 << 20), fmt(r["workload_ops_per_s"], "", 2),
+            fmt(r["median_sample_interval_s"], " s", 2)))
     for pat in res["patterns"]:
         if os.path.exists(os.path.join(out, "placement-%s.png" % pat)):
             L.append("")
