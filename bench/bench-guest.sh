@@ -181,14 +181,17 @@ ovh_run() {
 	if [[ -e /dev/memview ]]; then
 		r0=$(mv_stat rounds) s0=$(mv_stat scan_ns) ps0=$(mv_stat pages_scanned)
 	fi
+	local w0 w1
+	w0=$(date +%s%N)
 	"$@" "$WL" --size "$SIZE" --hot-fraction "$HOT" --duration "$OVH_DURATION" \
 		--verify-interval 0 >"$out" 2>&1 || rc=$?
+	w1=$(date +%s%N)
 	local line passes
 	line=$(grep '^result=' "$out")
 	passes=$(field passes "$line")
 	{
-		printf 'system=%s state=%s rep=%s rc=%s duration=%s passes=%s memviewd_ticks=%s kswapd_ticks=%s' \
-			"$sys" "$state" "$rep" "$rc" "$OVH_DURATION" "${passes:-0}" \
+		printf 'system=%s state=%s rep=%s rc=%s duration=%s wall_ns=%s passes=%s memviewd_ticks=%s kswapd_ticks=%s' \
+			"$sys" "$state" "$rep" "$rc" "$OVH_DURATION" "$((w1 - w0))" "${passes:-0}" \
 			"$(($(memviewd_ticks) - t0))" "$(($(kswapd_ticks) - k0))"
 		if [[ -n ${r0:-} ]]; then
 			printf ' rounds=%s scan_ns=%s pages_scanned=%s' \
