@@ -14,8 +14,9 @@
 #     1. migration throughput, move_pages(2), memcpy and a 64-bit copy loop
 #                                                          mig-{move_pages,memcpy,wordcopy}.txt
 #     3. overhead: numa_balancing=0 vs 2                   overhead.txt
-#     2. placement with first touch only, then with the kernel's tiering,
-#        DRAM held to the budget by a locked hog           place-{firsttouch,kernel}-*.txt
+#     2. placement with first touch (placed with move_pages, see below), then
+#        with the kernel's tiering, DRAM held to the budget by a locked hog
+#                                                          place-{firsttouch,kernel}-*.txt
 #
 # Raw data goes to $MEMVIEW_OUT/data/; the host (bench/report.py) makes
 # results.json, the plots and summary.md from it.  A phase that fails is
@@ -36,6 +37,7 @@ WL=tools/workload/mv-workload
 MIG=bench/mv-migbench
 RES=bench/mv-residency
 HOG=bench/mv-hog
+PLACE=bench/mv-place
 KO=${MEMVIEW_KO:-build/$(uname -r)/memview.ko}
 
 SIZE=${BENCH_SIZE:-64M}
@@ -139,10 +141,12 @@ place_run() {
 		mvpp0=$(mv_stat pingpongs) mvr0=$(mv_stat rounds)
 		mvt0=$(memviewd_ticks)
 	fi
-	# The sampler first: it waits for the workload's first line itself.
+	# The sampler first: it waits for the workload's first line itself
+	# (and, with a PLACE_SETUP step, for that step to be done).
 	: >"$wl_out"
+	rm -f "$res_out.start"
 	nice -n -10 "$RES" --wl-out "$wl_out" --cold "$COLD" --interval "$SAMPLE_MS" \
-		>"$res_out" 2>"$res_out.err" &
+		${PLACE_SETUP:+--start-file "$res_out.start"} >"$res_out" 2>"$res_out.err" &
 	local res_pid=$!
 	t0=$(date +%s.%N)
 	"$@" "$WL" --size "$SIZE" --hot-fraction "$HOT" --access "$pattern" \
@@ -156,6 +160,11 @@ place_run() {
 		return 1
 	fi
 	t1=$(date +%s.%N)
+	if [[ -n ${PLACE_SETUP:-} ]]; then
+		"$PLACE_SETUP" "$(field pid "$line")" "$(field addr "$line")" "$(field len "$line")" ||
+			err "placement $name $pattern: $PLACE_SETUP failed"
+		: >"$res_out.start"
+	fi
 	rc=0
 	wait "$run_pid" || rc=$?
 	wait "$res_pid"
@@ -384,6 +393,13 @@ hog_stop() {
 	HOG_PID=''
 }
 
+firsttouch_setup() { # PID ADDR LEN
+	local out
+	out=$("$PLACE" "$1" "$(($2 + BUDGET_B))" "$(($3 - BUDGET_B))" "$CXL_NODE")
+	echo "firsttouch_setup $out" >>"$D/firsttouch.txt"
+	say "first touch: moved the buffer beyond ${BUDGET} to node $CXL_NODE: $out"
+}
+
 phase_kernel() {
 	say "phase B: the CXL region as a lower-tier node"
 	make_kmem_node || return 1
@@ -409,10 +425,20 @@ phase_kernel() {
 	done
 	tiering off
 
+	# First touch: what the kernel does with a budget-sized DRAM and no
+	# tiering is to put the first BUDGET bytes the workload touches in DRAM
+	# and the rest on the CXL node, and never move them.  Run under the hog
+	# it livelocked the guest (kswapd, with nothing but the programs' page
+	# cache to reclaim, Documentation/bench.rst), so that placement is made
+	# directly: the buffer is filled in DRAM, then everything after its
+	# first BUDGET bytes is moved to the CXL node (mv-place, move_pages)
+	# before sampling starts.
+	tiering off
+	for p in $PATTERNS; do
+		PLACE_SETUP=firsttouch_setup place_run firsttouch "$p"
+	done
 	hog_start || return 1
 	for p in $PATTERNS; do
-		tiering off
-		place_run firsttouch "$p"
 		tiering on
 		place_run kernel "$p"
 		tiering off

@@ -10,7 +10,8 @@
  * With --wl-out (mv-workload's output file) and no --pid, it waits for the
  * workload's first line (pid=, addr=, len=, hot_len=; printed when the
  * buffer is filled) and takes the range from it; start it before the
- * workload so that nothing is missed.  t = 0 is when it saw that line.
+ * workload so that nothing is missed.  t = 0 is when it saw that line, or
+ * with --start-file FILE when FILE exists.
  *
  * Every --interval ms it reads /proc/PID/pagemap for [ADDR, ADDR + LEN) (the
  * PFNs need CAP_SYS_ADMIN) and classifies every page: not present, in the
@@ -164,13 +165,14 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "pingpong-window", required_argument, NULL, 'P' },
+		{ "start-file", required_argument, NULL, 'S' },
 		{ 0 }
 	};
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), len = 0, hot_len = 0;
 	size_t hot_off = 0, npages, i, hot_first, hot_end;
 	uint64_t addr = 0, *pm;
 	double interval_ms = 200, duration = 0, window = 10, t0, t, next;
-	const char *wl_out = NULL;
+	const char *wl_out = NULL, *start_file = NULL;
 	unsigned long long to_cold = 0, to_dram = 0, pingpongs = 0, dem, pro;
 	unsigned char *tier, *lastdir;
 	float *lastmove;
@@ -202,6 +204,7 @@ int main(int argc, char **argv)
 		case 'i': interval_ms = atof(optarg); break;
 		case 'd': duration = atof(optarg); break;
 		case 'P': window = atof(optarg); break;
+		case 'S': start_file = optarg; break;
 		default: usage();
 		}
 	}
@@ -212,6 +215,9 @@ int main(int argc, char **argv)
 	}
 	if (pid <= 0 || !addr || !len || !nr_cold || interval_ms <= 0)
 		usage();
+	/* --start-file: begin when it exists (after a setup step) */
+	while (start_file && access(start_file, F_OK) && !kill(pid, 0))
+		usleep(10000);
 	npages = len / page;
 	pm = malloc(npages * sizeof(*pm));
 	tier = calloc(npages, 1);
