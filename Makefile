@@ -7,9 +7,11 @@
 # make demo-ras   boot a guest and show a memory error fencing a slice
 # make fuzz ITER=N [KVER=...]    the long ioctl fuzz run in a guest
 # make stress ITER=N [KVER=...]  the long concurrency stress run in a guest
+# make bench      boot a guest, run every benchmark for memview and its
+#                 baselines, write build/bench/latest/{results.json,*.png,summary.md}
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
-.PHONY: all module tools tests check demo demo-ras fuzz stress clean style sparse
+.PHONY: all module tools tests check demo demo-ras fuzz stress bench clean style sparse
 
 all: module tools tests
 
@@ -19,6 +21,7 @@ module:
 tools:
 	$(MAKE) -C tools/memviewctl
 	$(MAKE) -C tools/workload
+	$(MAKE) -C bench
 
 tests:
 	$(MAKE) -C selftests/memview
@@ -41,6 +44,10 @@ fuzz:
 stress:
 	scripts/long.sh stress $(or $(ITER),1300) $(KVER)
 
+# BENCH_ARGS: e.g. --kernel 6.1, --quick (scripts/bench.sh --help)
+bench:
+	scripts/bench.sh $(BENCH_ARGS)
+
 # checkpatch and sparse need a kernel tree; KDIR's scripts are used.
 style:
 	$(KDIR)/scripts/checkpatch.pl --no-tree --terse -f kmod/*.c kmod/*.h uapi/linux/*.h
@@ -52,5 +59,6 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	$(MAKE) -C tools/memviewctl clean
 	$(MAKE) -C tools/workload clean
+	$(MAKE) -C bench clean
 	$(MAKE) -C selftests/memview clean
 	rm -rf build

@@ -28,8 +28,10 @@ BASE_PKGS=(
 	libnuma-dev numactl libjson-c-dev sparse linux-source-6.1
 	# memviewctl monitor reads CXL trace events
 	libtracefs-dev libtraceevent-dev
-	# scripts/qmp-relay.py (the guest's QMP access)
+	# scripts/qmp-relay.py (the guest's QMP access), bench/report.py
 	python3
+	# bench/report.py draws the benchmark plots
+	gnuplot-nox
 )
 # QEMU 10 (CXL type-3 volatile devices, poison injection) is only in backports.
 QEMU_MIN_VERSION=1:10

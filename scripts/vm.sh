@@ -36,6 +36,13 @@
 #   MEMVIEW_VM_TIMEOUT  wall-clock limit in seconds (default 900)
 #   MEMVIEW_VM_CONSOLE  1: also stream the kernel console to stderr
 #   MEMVIEW_VM_APPEND   extra kernel command line
+#   MEMVIEW_VM_NUMA     1: describe the guest's RAM and CPUs as NUMA node 0
+#                       (an ACPI SRAT); only then does the kernel give the
+#                       CXL window a node of its own, so that a CXL region
+#                       onlined with daxctl (kmem) becomes a CPU-less
+#                       lower-tier node (the benchmarks' baseline).  Without
+#                       an SRAT the guest has one node and kmem memory joins
+#                       node 0.
 #   MEMVIEW_QEMU        QEMU binary (default qemu-system-x86_64)
 set -euo pipefail
 
@@ -127,6 +134,14 @@ append=(
 # shellcheck disable=SC2206 # word splitting intended
 [[ -z ${MEMVIEW_VM_APPEND:-} ]] || append+=($MEMVIEW_VM_APPEND)
 
+numa=()
+if [[ ${MEMVIEW_VM_NUMA:-0} == 1 ]]; then
+	numa=(
+		-object memory-backend-ram,id=ram-node0,size=4G
+		-numa node,nodeid=0,cpus=0-1,memdev=ram-node0
+	)
+fi
+
 args=(
 	-nodefaults -no-user-config -no-reboot
 	# No SATA, SMBus or PS/2: nothing uses them and their drivers cost boot time.
@@ -135,6 +150,7 @@ args=(
 	# Without -hypervisor, 6.12 warns when a CXL region commits.
 	-cpu "max,-hypervisor"
 	-smp 2 -m 4G
+	"${numa[@]}"
 	-display none
 	-chardev "file,id=con,path=$out/serial.log" -serial chardev:con
 	# A unix socket path is limited to 108 bytes: make it in $tmp, link it.
