@@ -5,9 +5,12 @@
 #                 run every test in QEMU guests (see README.md)
 # make demo       boot a guest and show memview tiering a workload
 # make demo-ras   boot a guest and show a memory error fencing a slice
+# make debug-kernel  build (or reuse) the 6.12 debug kernel: KASAN, lockdep,
+#                 DEBUG_VM, kmemleak, fault injection (scripts/debug-kernel.sh)
+# make check-debug   the whole suite on it; slow, not part of `make check`
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
-.PHONY: all module tools tests check demo demo-ras clean style sparse
+.PHONY: all module tools tests check check-debug debug-kernel demo demo-ras clean style sparse
 
 all: module tools tests
 
@@ -23,6 +26,12 @@ tests:
 
 check:
 	scripts/check.sh
+
+debug-kernel:
+	scripts/debug-kernel.sh
+
+check-debug:
+	scripts/check-debug.sh
 
 demo:
 	scripts/demo.sh
