@@ -9,9 +9,12 @@
 # make stress ITER=N [KVER=...]  the long concurrency stress run in a guest
 # make bench      boot a guest, run every benchmark for memview and its
 #                 baselines, write build/bench/latest/{results.json,*.png,summary.md}
+# make debug-kernel  build (or reuse) the 6.12 debug kernel: KASAN, lockdep,
+#                 DEBUG_VM, kmemleak, fault injection (scripts/debug-kernel.sh)
+# make check-debug   the whole suite on it; slow, not part of `make check`
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
-.PHONY: all module tools tests check demo demo-ras fuzz stress bench clean style sparse
+.PHONY: all module tools tests check check-debug debug-kernel demo demo-ras fuzz stress bench clean style sparse
 
 all: module tools tests
 
@@ -28,6 +31,12 @@ tests:
 
 check:
 	scripts/check.sh
+
+debug-kernel:
+	scripts/debug-kernel.sh
+
+check-debug:
+	scripts/check-debug.sh
 
 demo:
 	scripts/demo.sh

@@ -43,9 +43,10 @@ sync_sources() {
 }
 
 build_module() {
-	local kver=$1 kdir=/usr/src/linux-headers-$1 out=$MEMVIEW_ROOT/build/$1
+	local kver=$1 kdir out=$MEMVIEW_ROOT/build/$1
 	local log=$out/build.log bad
-	[[ -f $kdir/Makefile ]] || die "$kdir missing: run scripts/setup-host.sh"
+	kdir=$(memview_kdir "$kver") ||
+		die "no kernel build directory for $kver: run scripts/setup-host.sh (or scripts/debug-kernel.sh)"
 	mkdir -p "$out"
 	sync_sources "$out"
 	log "module for $kver -> build/$kver/memview.ko"

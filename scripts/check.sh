@@ -64,12 +64,12 @@ step() {
 
 start=$SECONDS
 step setup-host scripts/setup-host.sh
-step build scripts/build.sh
 if (($#)); then
 	kvers=("$@")
 else
 	mapfile -t kvers < <(memview_kernels)
 fi
+step build scripts/build.sh "${kvers[@]}"
 
 # A directory per run, so that concurrent runs do not clobber each other.
 run=$(date +%Y%m%d-%H%M%S)-$$

@@ -48,3 +48,17 @@ memview_kmoddir() {
 	done
 	return 1
 }
+
+# The kernel build directory to build memview.ko against: the installed
+# linux-headers package of a stock kernel, or the build tree a kernel built
+# here (scripts/debug-kernel.sh) links from its lib/modules/<kver>/build.
+memview_kdir() {
+	local d
+	if [[ -f /usr/src/linux-headers-$1/Makefile ]]; then
+		printf '/usr/src/linux-headers-%s\n' "$1"
+		return 0
+	fi
+	d=$(memview_kmoddir "$1") || return 1
+	[[ -f $d/build/Makefile ]] || return 1
+	printf '%s\n' "$(cd "$d/build" && pwd -P)"
+}

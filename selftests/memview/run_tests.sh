@@ -16,6 +16,10 @@
 # Environment: MEMVIEW_KVER (default uname -r), the MEMVIEW_*_RANGE variables
 # of the harness, MEMVIEW_TESTS (kselftest binaries to run, default all),
 # MEMVIEW_CLI=0 (do not run cli/*.sh).
+#
+# On a kernel with kmemleak (scripts/debug-kernel.sh) two more results,
+# kmemleak-loaded and kmemleak-unloaded, fail when kmemleak finds objects
+# left unreferenced during the run (the report is printed).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -97,6 +101,35 @@ for v in MEMVIEW_CXL_RANGE MEMVIEW_CXL_REGION MEMVIEW_PMEM_RANGE MEMVIEW_PMEM_NS
 	eval "val=\${$v:-}"
 	say "$v=${val:-(unset)}"
 done
+# On a kernel with kmemleak (the debug kernel, scripts/debug-kernel.sh):
+# report what is already unreferenced (boot, guest setup) and forget it, so
+# that the scans at the end see only this run's leaks.  No automatic scans
+# on that kernel: nothing is reported in the middle of a run.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+kmemleak=0
+if [ -w "$KMEMLEAK" ]; then
+	kmemleak=1
+	say "kmemleak: initial scan"
+	echo scan >"$KMEMLEAK"
+	echo clear >"$KMEMLEAK"
+fi
+# Two scans (an object whose contents changed since the previous scan is
+# not reported yet), then the report, if any, is a failed test.
+kmemleak_check() { # <test name>
+	[ "$kmemleak" = 1 ] || return 0
+	echo scan >"$KMEMLEAK"
+	sleep 1
+	echo scan >"$KMEMLEAK"
+	cat "$KMEMLEAK" >"$tmp/kmemleak"
+	if [ -s "$tmp/kmemleak" ]; then
+		cat "$tmp/kmemleak"
+		result fail "$1" "(kmemleak: $(grep -c '^unreferenced object' "$tmp/kmemleak") unreferenced objects)"
+		echo clear >"$KMEMLEAK"
+	else
+		result pass "$1"
+	fi
+}
+
 # A marker in the kernel log: what follows it is this run's.
 mark="memview-selftests: run $$ starts"
 echo "$mark" >/dev/kmsg 2>/dev/null
@@ -124,6 +157,9 @@ if [ "${MEMVIEW_CLI:-1}" != 0 ]; then
 		[ -f "$s" ] && [ -x "$s" ] && run_script "$s"
 	done
 fi
+# Leaks while the module is loaded (backtraces with its symbols), then
+# after it is gone.
+kmemleak_check kmemleak-loaded
 run_script "$here/rmmod_test.sh"
 
 if loaded; then
@@ -133,6 +169,8 @@ if loaded; then
 		result fail "rmmod-at-end" "($out)"
 	fi
 fi
+
+kmemleak_check kmemleak-unloaded
 
 # The kernel must not have complained during the run.
 dmesg | sed -n "/$mark/,\$p" >"$tmp/dmesg"
