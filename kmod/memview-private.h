@@ -298,10 +298,17 @@ void memview_procs_exit(void);
  * @mask: if not NULL, only the pages whose bit is set are migrated
  * @moved: out: bit set for each page of the last batch that moved
  * @mce: slice pages of the last batch whose copy hit poison
+ * @evac: evacuation (@demote false): destinations as memview_evac.to_slices
+ *	says, copies verified with a second read into @bounce
+ * @to_slices: see memview_evac
+ * @bounce: a page-sized buffer, for @evac
  */
 struct memview_migration {
 	struct memview_migrate *cmd;
 	bool demote;
+	bool evac;
+	bool to_slices;
+	void *bounce;
 	int nid;
 	struct memview_slice_pick pick;
 	unsigned long src[MEMVIEW_BATCH_PAGES];
@@ -319,18 +326,33 @@ int memview_demote(struct memview_migrate *cmd);
 int memview_promote(struct memview_migrate *cmd);
 long memview_evacuate_slice(struct memview_slice *s);
 /**
- * struct memview_evac - counts of one evacuation batch
- * @moved: pages moved, copies verified
- * @poisoned: poisoned pages unmapped (hwpoison entries), not copied
+ * struct memview_evac - one evacuation walk over every process (migrate.c)
+ * @s: the slice whose pages are moved or unmapped
+ * @lo: first pfn of @s acted on
+ * @hi: pfn after the last one acted on
+ * @poison_only: unmap the poisoned pages only (hwpoison entries), move
+ *	nothing else
+ * @to_slices: destinations come from healthy slices first, then DRAM;
+ *	otherwise DRAM only
+ * @take_rwsem: take memview_rwsem for reading around each process (the
+ *	caller does not hold it)
+ * @fencing: stop when @s is no longer FENCING; progress goes to @s's
+ *	evac_moved and evac_poisoned as it is made
+ * @moved: out: pages moved, copies verified
+ * @poisoned: out: poisoned pages unmapped, not copied
  */
 struct memview_evac {
+	struct memview_slice *s;
+	unsigned long lo;
+	unsigned long hi;
+	bool poison_only;
+	bool to_slices;
+	bool take_rwsem;
+	bool fencing;
 	unsigned long moved;
 	unsigned long poisoned;
 };
-void memview_evacuate_batch(struct memview_slice *s, unsigned long pfn,
-			    unsigned long n, unsigned long *src,
-			    unsigned long *dst, bool to_slices,
-			    struct memview_evac *ev);
+int memview_evacuate(struct memview_evac *ev);
 
 /* walk.c */
 /* What a lockless look at one page of a mapping found. */
@@ -343,9 +365,17 @@ enum memview_pte_kind {
 	MEMVIEW_PTE_SLICE,	/* a memview slice page */
 	MEMVIEW_PTE_OTHER,	/* other device memory, or a PFN map */
 };
-void memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
-		      unsigned long end, u8 *kinds,
-		      struct memview_slice **slices);
+void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
+			unsigned long end, u8 *kinds,
+			struct memview_slice **slices, unsigned long *pfns);
+static inline void memview_walk_pmd(struct vm_area_struct *vma,
+				    unsigned long start, unsigned long end,
+				    u8 *kinds, struct memview_slice **slices)
+{
+	__memview_walk_pmd(vma, start, end, kinds, slices, NULL);
+}
+int memview_for_each_mm(int (*fn)(struct mm_struct *mm, void *arg),
+			void *arg);
 int memview_residency(struct memview_residency *cmd);
 bool memview_region_poison_mapped(struct memview_region *r);
 

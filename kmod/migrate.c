@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Moving pages between DRAM and the slices with migrate_vma_* (a virtual
- * range of one process) and migrate_device_* (every user of a slice page,
- * for evacuation).  The sequence is the one lib/test_hmm.c uses:
- * setup -> allocate and copy -> pages -> finalize.
+ * Moving pages between DRAM and the slices with migrate_vma_* on a virtual
+ * range of one process, whose mmap lock is held.  The sequence is the one
+ * lib/test_hmm.c uses: setup -> allocate and copy -> pages -> finalize.
+ *
+ * Evacuation, too, goes process by process (memview_evacuate()): the rmap
+ * walks that unmap a page and later restore its mappings need the page's
+ * anon_vma to stay alive in between, and what keeps it alive is a VMA that
+ * links it, which only the mmap lock of a process mapping the page pins.
+ * migrate_device_range() on bare pfns takes no such lock (nor a reference
+ * on the anon_vma, whose helpers are not exported): a process exiting in
+ * the window frees the anon_vma under the rmap walk (a use-after-free that
+ * KASAN found).  So it is used only for a poisoned page, never reused once
+ * freed, and only under the mmap lock of a process mapping it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,8 +44,21 @@ bool memview_vma_supported(struct vm_area_struct *vma)
 static bool memview_copy_page(struct page *dpage, struct page *spage,
 			      void *bounce)
 {
-	void *d = kmap_local_page(dpage), *s = kmap_local_page(spage);
-	bool ok = !copy_mc_to_kernel(d, s, PAGE_SIZE);
+	void *d, *s;
+	bool ok;
+
+	/*
+	 * DRAM is the kernel's to recover (memory_failure()): a DRAM source
+	 * is copied at full width, as migration did before folio_mc_copy().
+	 * copy_mc_to_kernel() is byte-wise "rep movsb" on most CPUs.
+	 */
+	if (!memview_pfn_to_slice(page_to_pfn(spage))) {
+		copy_highpage(dpage, spage);
+		return true;
+	}
+	d = kmap_local_page(dpage);
+	s = kmap_local_page(spage);
+	ok = !copy_mc_to_kernel(d, s, PAGE_SIZE);
 
 	if (ok && bounce)
 		ok = !copy_mc_to_kernel(bounce, s, PAGE_SIZE) &&
@@ -53,11 +75,27 @@ static void memview_drop_dst(struct page *dpage)
 	put_page(dpage);
 }
 
+/* A destination for an evacuated page: a healthy slice's, else DRAM. */
+static struct page *memview_evac_dst(struct memview_slice_pick *pick,
+				     bool to_slices)
+{
+	struct page *page = to_slices ? memview_alloc_page_locked(pick) : NULL;
+
+	if (page)
+		return page;
+	page = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
+	if (page)
+		lock_page(page);
+	return page;
+}
+
 /* A destination page, initialised and locked, or NULL. */
 static struct page *memview_dst_page(struct memview_migration *m)
 {
 	struct page *page;
 
+	if (m->evac)
+		return memview_evac_dst(&m->pick, m->to_slices);
 	if (m->demote)
 		return memview_alloc_page_locked(&m->pick);
 	if (m->nid == NUMA_NO_NODE)
@@ -126,6 +164,7 @@ int memview_migrate_pmd(struct memview_migration *m,
 		.flags		= m->demote ? MIGRATE_VMA_SELECT_SYSTEM :
 					      MIGRATE_VMA_SELECT_DEVICE_COHERENT,
 	};
+	unsigned long first = n, last = 0;
 	u64 moved = 0;
 	bool any = false;
 	int ret;
@@ -137,8 +176,11 @@ int memview_migrate_pmd(struct memview_migration *m,
 		if (m->mask && !test_bit(i, m->mask))
 			continue;
 		if (m->kinds[i] == want ||
-		    (m->demote && m->kinds[i] == MEMVIEW_PTE_THP))
+		    (m->demote && m->kinds[i] == MEMVIEW_PTE_THP)) {
 			any = true;
+			first = min(first, i);
+			last = i;
+		}
 	}
 	/* Nothing to move: don't let migrate_vma_setup() split a THP for it. */
 	if (!any) {
@@ -148,6 +190,17 @@ int memview_migrate_pmd(struct memview_migration *m,
 		return 0;
 	}
 
+	/*
+	 * Only the span of the pages wanted: every page collected is unmapped
+	 * until finalize, and a THP outside the span stays whole.  The arrays
+	 * keep their indexes from @start.
+	 */
+	if (!m->demote) {
+		args.start = start + (first << PAGE_SHIFT);
+		args.end = start + ((last + 1) << PAGE_SHIFT);
+		args.src = m->src + first;
+		args.dst = m->dst + first;
+	}
 	/* Each batch goes to the least used healthy slice of the moment. */
 	m->pick.slice = NULL;
 	memset(m->src, 0, n * sizeof(*m->src));
@@ -190,7 +243,8 @@ int memview_migrate_pmd(struct memview_migration *m,
 			cmd->out_no_space++;
 			continue;
 		}
-		if (!memview_copy_page(dpage, spage, NULL)) {
+		if (!memview_copy_page(dpage, spage,
+				       m->evac ? m->bounce : NULL)) {
 			memview_drop_dst(dpage);
 			cmd->out_busy++;
 			if (!m->demote)
@@ -203,8 +257,7 @@ int memview_migrate_pmd(struct memview_migration *m,
 	migrate_vma_pages(&args);
 
 	for (i = 0; i < n; i++) {
-		struct memview_slice *s;
-		struct page *page;
+		struct memview_slice *from, *to;
 
 		if (!m->dst[i])
 			continue;
@@ -214,16 +267,19 @@ int memview_migrate_pmd(struct memview_migration *m,
 		}
 		moved++;
 		__set_bit(i, m->moved);
-		page = m->demote ? migrate_pfn_to_page(m->dst[i]) :
-				   migrate_pfn_to_page(m->src[i]);
-		s = memview_pfn_to_slice(page_to_pfn(page));
-		if (s)
-			atomic64_inc(m->demote ? &s->migrations_in :
-						 &s->migrations_out);
+		from = memview_pfn_to_slice(m->src[i] >> MIGRATE_PFN_SHIFT);
+		to = memview_pfn_to_slice(m->dst[i] >> MIGRATE_PFN_SHIFT);
+		if (from)
+			atomic64_inc(&from->migrations_out);
+		if (to)
+			atomic64_inc(&to->migrations_in);
 	}
 	/* Unlocks and puts every page; failed destinations return to the pool. */
 	migrate_vma_finalize(&args);
-	/* A slice page whose copy hit poison: poisoned, unmapped, fenced. */
+	/*
+	 * A slice page whose copy hit poison: poisoned now, unmapped by the
+	 * slice's worker (this mmap lock is held), fenced.
+	 */
 	for_each_set_bit(i, m->mce, n)
 		memview_ras_copy_failed(m->src[i] >> MIGRATE_PFN_SHIFT);
 
@@ -334,98 +390,164 @@ int memview_promote(struct memview_migrate *cmd)
 	return memview_migrate(cmd, false);
 }
 
-/* A destination for an evacuated page: a healthy slice's, else DRAM. */
-static struct page *memview_evac_dst(struct memview_slice_pick *pick,
-				     bool to_slices)
-{
-	struct page *page = to_slices ? memview_alloc_page_locked(pick) : NULL;
 
-	if (page)
-		return page;
-	page = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
-	if (page)
-		lock_page(page);
-	return page;
+
+/* The evacuation's walk and its buffers. */
+struct memview_evacuation {
+	struct memview_evac *e;
+	struct memview_migration m;
+	struct memview_migrate cmd;	/* counts of m, unused */
+	struct memview_slice *slices[MEMVIEW_BATCH_PAGES];
+	unsigned long pfns[MEMVIEW_BATCH_PAGES];
+	DECLARE_BITMAP(mask, MEMVIEW_BATCH_PAGES);
+	u8 kinds[MEMVIEW_BATCH_PAGES];
+};
+
+/*
+ * Unmap poisoned slice page @pfn from every process: try_to_migrate() leaves
+ * a hwpoison entry for a PG_hwpoison page in each mapping; with no
+ * destination the page is then freed, and page_free retires it.  The caller
+ * holds the mmap lock of a process that had @pfn mapped, which keeps the
+ * page's anon_vma alive across the rmap walks; a poisoned page is never
+ * handed out again, so it cannot have changed hands meanwhile.  A pinned or
+ * locked page stays mapped, for a later pass.
+ */
+static bool memview_unmap_poisoned_pfn(unsigned long pfn)
+{
+	unsigned long src = 0, dst = 0;
+	bool collected;
+
+	migrate_device_range(&src, pfn, 1);
+	collected = src & MIGRATE_PFN_MIGRATE;
+	migrate_device_pages(&src, &dst, 1);
+	migrate_device_finalize(&src, &dst, 1);
+	return collected;
 }
 
+/* Evacuate what [start, end) of @vma (one PMD) maps of the slice. */
+static void memview_evac_pmd(struct memview_evacuation *x,
+			     struct vm_area_struct *vma, unsigned long start,
+			     unsigned long end)
+{
+	struct memview_evac *e = x->e;
+	unsigned long n = (end - start) >> PAGE_SHIFT, i, moved, poisoned = 0;
+	bool any = false;
+
+	__memview_walk_pmd(vma, start, end, x->kinds, x->slices, x->pfns);
+	bitmap_zero(x->mask, MEMVIEW_BATCH_PAGES);
+	for (i = 0; i < n; i++) {
+		if (x->kinds[i] != MEMVIEW_PTE_SLICE || x->slices[i] != e->s ||
+		    x->pfns[i] < e->lo || x->pfns[i] >= e->hi)
+			continue;
+		if (PageHWPoison(pfn_to_page(x->pfns[i]))) {
+			poisoned += memview_unmap_poisoned_pfn(x->pfns[i]);
+		} else if (!e->poison_only) {
+			__set_bit(i, x->mask);
+			any = true;
+		}
+	}
+	moved = x->cmd.out_moved;
+	if (any)
+		memview_migrate_pmd(&x->m, vma->vm_mm, vma, start, end, NULL);
+	moved = x->cmd.out_moved - moved;
+	e->moved += moved;
+	e->poisoned += poisoned;
+	if (e->fencing && (moved || poisoned)) {
+		/* Progress shows batch by batch in SLICE_LIST. */
+		spin_lock_irq(&e->s->lock);
+		e->s->evac_moved += moved;
+		e->s->evac_poisoned += poisoned;
+		spin_unlock_irq(&e->s->lock);
+	}
+}
+
+/* memview_for_each_mm() callback: evacuate what @mm maps of the slice. */
+static int memview_evac_mm(struct mm_struct *mm, void *arg)
+{
+	struct memview_evacuation *x = arg;
+	struct memview_evac *e = x->e;
+	bool killable = !(current->flags & PF_KTHREAD);
+	unsigned long addr, next;
+	struct vm_area_struct *vma;
+	int ret = 0;
+	VMA_ITERATOR(vmi, mm, 0);
+
+	if (e->take_rwsem)
+		down_read(&memview_rwsem);
+	if (e->fencing && READ_ONCE(e->s->state) != MEMVIEW_SLICE_FENCING) {
+		ret = 1;
+		goto out;
+	}
+	if (!killable) {
+		mmap_read_lock(mm);
+	} else if (mmap_read_lock_killable(mm)) {
+		ret = -EINTR;
+		goto out;
+	}
+	for_each_vma(vmi, vma) {
+		if (!memview_vma_supported(vma))
+			continue;
+		for (addr = vma->vm_start; addr < vma->vm_end; addr = next) {
+			next = min(vma->vm_end, (addr + PMD_SIZE) & PMD_MASK);
+			memview_evac_pmd(x, vma, addr, next);
+			if (killable && fatal_signal_pending(current)) {
+				ret = -EINTR;
+				goto out_mmap;
+			}
+			cond_resched();
+		}
+	}
+out_mmap:
+	mmap_read_unlock(mm);
+out:
+	if (e->take_rwsem)
+		up_read(&memview_rwsem);
+	return ret;
+}
 
 /**
- * memview_evacuate_batch - move the used pages of [pfn, pfn + n) of @s out
- * @s: the slice; it takes no new pages
- * @pfn: first page of the batch
- * @n: pages in the batch, at most MEMVIEW_BATCH_PAGES
- * @src: migrate_device array of @n entries
- * @dst: migrate_device array of @n entries
- * @to_slices: destinations come from healthy slices first, then DRAM;
- *	otherwise DRAM only
- * @ev: counts to add to
+ * memview_evacuate - move (or, poisoned, unmap) the used pages of a slice
+ * @e: what to do; its @moved and @poisoned are added to
  *
- * migrate_device_range() unmaps the pages from every process through the
- * rmap (forked children and detached processes included).  A page with
- * PG_hwpoison gets a hwpoison entry in each mapping instead and no
- * destination: it is freed, and retired, without being read.  Copies
- * survive poison in the source (copy_mc_to_kernel()) and are compared with
- * a second read of it; a page whose copy fails either way stays and is
- * reported as an uncorrectable error (memview_ras_copy_failed()).  Caller
- * holds memview_rwsem.
+ * Walks every process that maps memory, under its mmap lock, and migrates
+ * the pages of e->s in [e->lo, e->hi) it maps with migrate_vma_*: each
+ * migration unmaps the page from every process through the rmap, and
+ * restores the mappings to the copy.  Copies survive poison in the source
+ * (copy_mc_to_kernel()) and are compared with a second read of it; a page
+ * whose copy fails either way stays and is reported as an uncorrectable
+ * error (memview_ras_copy_failed()).  Pages pinned or locked stay, for the
+ * next pass.  Caller holds memview_rwsem unless e->take_rwsem.  Returns 0,
+ * 1 if the slice stopped FENCING (e->fencing), -EINTR, -ENOMEM or -EAGAIN
+ * (see memview_for_each_mm()).
  */
-void memview_evacuate_batch(struct memview_slice *s, unsigned long pfn,
-			    unsigned long n, unsigned long *src,
-			    unsigned long *dst, bool to_slices,
-			    struct memview_evac *ev)
+int memview_evacuate(struct memview_evac *e)
 {
-	struct memview_slice_pick pick = { };
-	DECLARE_BITMAP(mce, MEMVIEW_BATCH_PAGES);
-	unsigned long i, moved = 0;
-	void *bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	struct memview_evacuation *x;
+	int ret;
 
-	if (!bounce)
-		return;		/* the caller retries */
-	bitmap_zero(mce, MEMVIEW_BATCH_PAGES);
-	memset(dst, 0, n * sizeof(*dst));
-	migrate_device_range(src, pfn, n);
-	for (i = 0; i < n; i++) {
-		struct page *spage = migrate_pfn_to_page(src[i]), *dpage;
-
-		if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE))
-			continue;
-		if (PageHWPoison(spage)) {
-			ev->poisoned++;
-			continue;
-		}
-		dpage = memview_evac_dst(&pick, to_slices);
-		if (!dpage)
-			continue;
-		if (!memview_copy_page(dpage, spage, bounce)) {
-			memview_drop_dst(dpage);
-			__set_bit(i, mce);	/* poison, or a copy that differs */
-			continue;
-		}
-		dst[i] = migrate_pfn(page_to_pfn(dpage));
+	x = kvzalloc(sizeof(*x), GFP_KERNEL);
+	if (!x)
+		return -ENOMEM;
+	x->m.bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!x->m.bounce) {
+		kvfree(x);
+		return -ENOMEM;
 	}
-	migrate_device_pages(src, dst, n);
-	for (i = 0; i < n; i++) {
-		struct memview_slice *to;
-
-		if (!dst[i] || !(src[i] & MIGRATE_PFN_MIGRATE))
-			continue;
-		moved++;
-		to = memview_pfn_to_slice(dst[i] >> MIGRATE_PFN_SHIFT);
-		if (to)
-			atomic64_inc(&to->migrations_in);
-	}
-	/* Unlocks and puts every page; unused destinations go back. */
-	migrate_device_finalize(src, dst, n);
-	atomic64_add(moved, &s->migrations_out);
-	ev->moved += moved;
-	kfree(bounce);
-	for_each_set_bit(i, mce, n)
-		memview_ras_copy_failed(pfn + i);
+	x->e = e;
+	x->m.cmd = &x->cmd;
+	x->m.evac = true;
+	x->m.to_slices = e->to_slices;
+	x->m.nid = NUMA_NO_NODE;
+	x->m.mask = x->mask;
+	ret = memview_for_each_mm(memview_evac_mm, x);
+	kfree(x->m.bounce);
+	kvfree(x);
+	return ret;
 }
 
 /**
  * memview_evacuate_slice - move every used page of @s to DRAM
- * @s: a slice that takes no new pages (FENCING or REMOVING)
+ * @s: a slice that takes no new pages (REMOVING)
  *
  * Pages that are pinned or locked are retried a few times; whatever is
  * still used afterwards stays (the caller checks memview_slice_used()).
@@ -433,38 +555,21 @@ void memview_evacuate_batch(struct memview_slice *s, unsigned long pfn,
  */
 long memview_evacuate_slice(struct memview_slice *s)
 {
-	unsigned long *src, *dst, pfn, n;
-	struct memview_evac ev = { };
-	int pass;
+	struct memview_evac e = {
+		.s = s,
+		.lo = s->start_pfn,
+		.hi = s->start_pfn + s->nr_pages,
+	};
+	int pass, ret;
 
-	src = kcalloc(MEMVIEW_BATCH_PAGES, sizeof(*src), GFP_KERNEL);
-	dst = kcalloc(MEMVIEW_BATCH_PAGES, sizeof(*dst), GFP_KERNEL);
-	if (!src || !dst) {
-		kfree(src);
-		kfree(dst);
-		return -ENOMEM;
-	}
 	for (pass = 0; pass < 3 && memview_slice_used(s); pass++) {
-		for (pfn = s->start_pfn; pfn < s->start_pfn + s->nr_pages;
-		     pfn += n) {
-			n = min_t(unsigned long, MEMVIEW_BATCH_PAGES,
-				  s->start_pfn + s->nr_pages - pfn);
-			if (bitmap_empty(s->busy_map + BIT_WORD(pfn - s->start_pfn),
-					 n))
-				continue;
-			memview_evacuate_batch(s, pfn, n, src, dst, false, &ev);
-			if (fatal_signal_pending(current)) {
-				kfree(src);
-				kfree(dst);
-				return -EINTR;
-			}
-			cond_resched();
-		}
-		/* Give whoever holds a page lock or a pin a moment. */
-		if (memview_slice_used(s))
+		if (pass)	/* a page lock or a pin: give it a moment */
 			msleep(20);
+		ret = memview_evacuate(&e);
+		if (ret == -EINTR || ret == -ENOMEM)
+			return ret;
+		if (fatal_signal_pending(current))
+			return -EINTR;
 	}
-	kfree(src);
-	kfree(dst);
-	return ev.moved;
+	return e.moved;
 }

@@ -162,43 +162,21 @@ static u32 memview_fence(struct memview_slice *s, u32 reason, bool retire)
 	return new;
 }
 
-/* One pass of the evacuation of @s over its used pages. */
-static void memview_evac_pass(struct memview_slice *s, unsigned long *src,
-			      unsigned long *dst, struct memview_evac *ev,
-			      bool *stopped)
+/*
+ * Unmap the poisoned pages of @s that are still mapped, in every process.
+ * Caller holds memview_rwsem and no mmap lock.
+ */
+static void memview_unmap_poisoned(struct memview_slice *s, unsigned long pfn,
+				   unsigned long nr_pages)
 {
-	unsigned long pfn, n, end = s->start_pfn + s->nr_pages;
+	struct memview_evac e = {
+		.s = s,
+		.lo = pfn,
+		.hi = pfn + nr_pages,
+		.poison_only = true,
+	};
 
-	for (pfn = s->start_pfn; pfn < end; pfn += n) {
-		bool busy;
-
-		n = min_t(unsigned long, MEMVIEW_BATCH_PAGES, end - pfn);
-		down_read(&memview_rwsem);
-		if (READ_ONCE(s->state) != MEMVIEW_SLICE_FENCING) {
-			up_read(&memview_rwsem);
-			*stopped = true;
-			return;
-		}
-		spin_lock_irq(&s->lock);
-		busy = find_next_bit(s->busy_map, pfn - s->start_pfn + n,
-				     pfn - s->start_pfn) <
-		       pfn - s->start_pfn + n;
-		spin_unlock_irq(&s->lock);
-		if (busy) {
-			struct memview_evac b = { };
-
-			memview_evacuate_batch(s, pfn, n, src, dst, true, &b);
-			/* Progress shows batch by batch in SLICE_LIST. */
-			spin_lock_irq(&s->lock);
-			s->evac_moved += b.moved;
-			s->evac_poisoned += b.poisoned;
-			spin_unlock_irq(&s->lock);
-			ev->moved += b.moved;
-			ev->poisoned += b.poisoned;
-		}
-		up_read(&memview_rwsem);
-		cond_resched();
-	}
+	memview_evacuate(&e);
 }
 
 /*
@@ -210,19 +188,33 @@ static void memview_evac_work(struct work_struct *work)
 {
 	struct memview_slice *s = container_of(to_delayed_work(work),
 					       struct memview_slice, evac_work);
-	struct memview_evac ev = { };
-	unsigned long *src, *dst;
-	bool stopped = false, news;
+	struct memview_evac ev = {
+		.s = s,
+		.lo = s->start_pfn,
+		.hi = s->start_pfn + s->nr_pages,
+		.to_slices = true,
+		.take_rwsem = true,
+		.fencing = true,
+	};
 	u32 old = 0, new = 0;
+	bool news;
 	struct memview_event e = { .type = MEMVIEW_EVENT_EVACUATION };
 
-	src = kcalloc(MEMVIEW_BATCH_PAGES, sizeof(*src), GFP_KERNEL);
-	dst = kcalloc(MEMVIEW_BATCH_PAGES, sizeof(*dst), GFP_KERNEL);
-	if (src && dst)
-		memview_evac_pass(s, src, dst, &ev, &stopped);
-	kfree(src);
-	kfree(dst);
-	if (stopped)
+	if (READ_ONCE(s->state) != MEMVIEW_SLICE_FENCING) {
+		/*
+		 * Queued by an uncorrectable error found under an mmap lock
+		 * (memview_ras_copy_failed()) on a slice not being fenced:
+		 * unmap its poisoned pages.  A slice of a region being removed
+		 * is evacuated by the removal.
+		 */
+		down_read(&memview_rwsem);
+		if (READ_ONCE(s->state) != MEMVIEW_SLICE_REMOVING)
+			memview_unmap_poisoned(s, s->start_pfn, s->nr_pages);
+		up_read(&memview_rwsem);
+		return;
+	}
+	/* 1: the slice stopped FENCING (unfenced, or its region removed). */
+	if (memview_evacuate(&ev) == 1)
 		return;
 
 	spin_lock_irq(&s->lock);
@@ -267,24 +259,6 @@ static void memview_evac_work(struct work_struct *work)
 	}
 }
 
-/*
- * Unmap a poisoned page in use from every process: migrate_device_range()
- * unmaps through the rmap, and try_to_migrate() leaves a hwpoison entry for
- * a PG_hwpoison page.  With no destination the page is then freed, and
- * page_free retires it.  A free page is not touched (its refcount is 0).
- * If it is pinned or locked it stays mapped; the next evacuation pass (the
- * slice is normally being fenced) or the next error on it retries.
- */
-static bool memview_unmap_poisoned(unsigned long pfn)
-{
-	unsigned long src = 0, dst = 0;
-
-	migrate_device_range(&src, pfn, 1);
-	migrate_device_pages(&src, &dst, 1);
-	migrate_device_finalize(&src, &dst, 1);
-	return page_mapped(pfn_to_page(pfn));
-}
-
 /**
  * memview_slice_error - count memory errors on @s and act on them
  * @s: the slice
@@ -295,8 +269,10 @@ static bool memview_unmap_poisoned(unsigned long pfn)
  * @count: errors to count (injection), >= 1
  * @addr: the address reported (for the event)
  * @poisoned: out: pages newly poisoned
- * @mapped: out, may be NULL: pages poisoned that are still mapped (pinned
- *	or locked now; an evacuation pass or the next error retries)
+ * @mapped: out, NULL when the caller holds an mmap lock: pages poisoned
+ *	that are still mapped (pinned or locked now; an evacuation pass or the
+ *	next error retries).  Without it, the pages are unmapped by the
+ *	slice's worker.
  *
  * Caller holds memview_rwsem.  Returns the slice's state afterwards.
  */
@@ -315,20 +291,26 @@ static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 		.source = source,
 		.phys_addr = addr,
 	};
-	unsigned long i;
+	unsigned long i, in_use = 0;
 
 	memview_ras_policy(&thr, &window_ms, &ras);
 	*poisoned = 0;
 	for (i = 0; ue && pfn && i < nr_pages; i++) {
-		bool in_use;
+		bool used;
 
-		if (memview_slice_poison(s, pfn + i, &in_use))
+		if (memview_slice_poison(s, pfn + i, &used))
 			(*poisoned)++;
 		else
-			in_use = true;	/* poisoned before: still mapped? */
-		if (in_use && memview_unmap_poisoned(pfn + i) && mapped)
-			(*mapped)++;
-		cond_resched();
+			used = true;	/* poisoned before: still mapped? */
+		in_use += used;
+	}
+	if (in_use && mapped) {
+		memview_unmap_poisoned(s, pfn, nr_pages);
+		for (i = 0; i < nr_pages; i++)
+			if (page_mapped(pfn_to_page(pfn + i)))
+				(*mapped)++;
+	} else if (in_use) {
+		queue_delayed_work(memview_ras_wq, &s->evac_work, 0);
 	}
 
 	atomic64_add(count, &s->errors);
@@ -388,6 +370,7 @@ int memview_ras_memory_failure(struct memview_region *r, unsigned long pfn,
 		memview_slice_error(s, p, n, MEMVIEW_ERROR_UNCORRECTABLE,
 				    MEMVIEW_SRC_MEMORY_FAILURE, 1, PFN_PHYS(p),
 				    &poisoned, &mapped);
+		cond_resched();
 	}
 	up_read(&memview_rwsem);
 	/*
@@ -400,8 +383,8 @@ int memview_ras_memory_failure(struct memview_region *r, unsigned long pfn,
 
 /*
  * memview's own copy of slice page @pfn hit poison (or read back different
- * data): an uncorrectable error.  Caller holds memview_rwsem and no page
- * lock of @pfn.
+ * data): an uncorrectable error.  Caller holds memview_rwsem, an mmap lock
+ * and no page lock of @pfn: the slice's worker unmaps the page.
  */
 void memview_ras_copy_failed(unsigned long pfn)
 {
@@ -420,7 +403,7 @@ void memview_ras_copy_failed(unsigned long pfn)
  */
 static int memview_error(struct memview_error *cmd, bool inject)
 {
-	unsigned long pfn = 0, nr = 0;
+	unsigned long pfn = 0, nr = 0, mapped = 0;
 	struct memview_slice *s;
 	u32 count = cmd->count ? cmd->count : 1;
 	u64 len = cmd->length ? cmd->length : 1, last;
@@ -466,7 +449,7 @@ static int memview_error(struct memview_error *cmd, bool inject)
 					     inject ? MEMVIEW_SRC_INJECT :
 						      cmd->source,
 					     count, cmd->phys_addr,
-					     &cmd->out_pages_poisoned, NULL);
+					     &cmd->out_pages_poisoned, &mapped);
 out:
 	up_read(&memview_rwsem);
 	return ret;

@@ -44,12 +44,13 @@ static u8 memview_pfn_kind(unsigned long pfn, struct memview_slice **slicep)
 }
 
 /*
- * Fill @kinds (and @slices, if not NULL) for [start, end), which lies in
- * @vma and one PMD.  Caller holds the mmap read lock and memview_rwsem.
+ * Fill @kinds (and @slices and @pfns, if not NULL) for [start, end), which
+ * lies in @vma and one PMD.  @pfns gets the pfn of each present page (0 for
+ * the others).  Caller holds the mmap read lock and memview_rwsem.
  */
-void memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
-		      unsigned long end, u8 *kinds,
-		      struct memview_slice **slices)
+void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
+			unsigned long end, u8 *kinds,
+			struct memview_slice **slices, unsigned long *pfns)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long n = (end - start) >> PAGE_SHIFT, i;
@@ -63,6 +64,8 @@ void memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 	memset(kinds, MEMVIEW_PTE_NONE, n);
 	if (slices)
 		memset(slices, 0, n * sizeof(*slices));
+	if (pfns)
+		memset(pfns, 0, n * sizeof(*pfns));
 
 	pgd = pgd_offset(mm, start);
 	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
@@ -122,6 +125,8 @@ void memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 		}
 		kinds[i] = memview_pfn_kind(pte_pfn(pte),
 					    slices ? &slices[i] : NULL);
+		if (pfns)
+			pfns[i] = pte_pfn(pte);
 	}
 	rcu_read_unlock();
 }
@@ -284,14 +289,79 @@ out_mm:
 	return ret;
 }
 
-/* Does @mm have a hwpoison entry for a page of @r?  Caller: memview_rwsem. */
-static bool memview_mm_poison_mapped(struct mm_struct *mm,
-				     struct memview_region *r, u8 *kinds,
-				     struct memview_slice **slices)
+/**
+ * memview_for_each_mm - call @fn on the mm of every user process
+ * @fn: called without locks, with a user reference on the mm; a nonzero
+ *	return stops the walk and is returned
+ * @arg: passed to @fn
+ *
+ * Processes are taken from a snapshot of the task list: one forked during
+ * the walk is a child of one that is walked, and it was forked with copies
+ * of its parent's mappings.  Threads share their leader's mm, which is
+ * walked once.  Returns 0, what @fn returned, -ENOMEM, or -EAGAIN if more
+ * processes appeared than the snapshot had room for (those are not walked).
+ */
+int memview_for_each_mm(int (*fn)(struct mm_struct *mm, void *arg), void *arg)
 {
+	unsigned int n = 0, max = 0, i;
+	struct task_struct *p;
+	struct pid **pids;
+	int ret = 0;
+
+	rcu_read_lock();
+	for_each_process(p)
+		max++;
+	rcu_read_unlock();
+	max += 64;	/* processes forked meanwhile */
+	pids = kvcalloc(max, sizeof(*pids), GFP_KERNEL);
+	if (!pids)
+		return -ENOMEM;
+	rcu_read_lock();
+	for_each_process(p) {
+		if (n == max) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (!(p->flags & PF_KTHREAD))
+			pids[n++] = get_pid(task_tgid(p));
+	}
+	rcu_read_unlock();
+
+	for (i = 0; i < n; i++) {
+		struct task_struct *t = get_pid_task(pids[i], PIDTYPE_TGID);
+		struct mm_struct *mm = t ? get_task_mm(t) : NULL;
+		int err;
+
+		if (t)
+			put_task_struct(t);
+		if (!mm)
+			continue;
+		err = fn(mm, arg);
+		mmput(mm);
+		if (err) {
+			ret = err;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++)
+		put_pid(pids[i]);
+	kvfree(pids);
+	return ret;
+}
+
+struct memview_poison_look {
+	struct memview_region *r;
+	u8 kinds[MEMVIEW_BATCH_PAGES];
+	struct memview_slice *slices[MEMVIEW_BATCH_PAGES];
+};
+
+/* Does @mm have a hwpoison entry for a page of l->r?  1 if it does. */
+static int memview_mm_poison_mapped(struct mm_struct *mm, void *arg)
+{
+	struct memview_poison_look *l = arg;
 	struct vm_area_struct *vma;
 	unsigned long addr, next, i;
-	bool found = false;
+	int found = 0;
 	VMA_ITERATOR(vmi, mm, 0);
 
 	mmap_read_lock(mm);
@@ -302,11 +372,11 @@ static bool memview_mm_poison_mapped(struct mm_struct *mm,
 		for (addr = vma->vm_start; addr < vma->vm_end && !found;
 		     addr = next) {
 			next = min(vma->vm_end, (addr + PMD_SIZE) & PMD_MASK);
-			memview_walk_pmd(vma, addr, next, kinds, slices);
+			memview_walk_pmd(vma, addr, next, l->kinds, l->slices);
 			for (i = 0; i < (next - addr) >> PAGE_SHIFT; i++)
-				if (kinds[i] == MEMVIEW_PTE_POISON &&
-				    slices[i]->region == r)
-					found = true;
+				if (l->kinds[i] == MEMVIEW_PTE_POISON &&
+				    l->slices[i]->region == l->r)
+					found = 1;
 			cond_resched();
 		}
 		if (found)
@@ -326,62 +396,24 @@ static bool memview_mm_poison_mapped(struct mm_struct *mm,
  * struct pages must outlive such entries (6.12's smaps and pagemap look the
  * page up), so removal waits for them.  New entries need memview_rwsem,
  * which the caller holds for writing; a fork copies an entry from a process
- * this walk sees.  Returns true if one was found (or memory ran out).
+ * this walk sees.  Returns true if one was found (or the walk could not be
+ * completed).
  */
 bool memview_region_poison_mapped(struct memview_region *r)
 {
-	struct memview_slice **slices = NULL;
-	struct task_struct *p;
-	struct pid **pids = NULL;
-	unsigned int n = 0, max = 0, i;
-	bool found = false;
-	u8 *kinds = NULL;
+	struct memview_poison_look *l;
+	unsigned int any = 0, i;
+	bool found;
 
 	for (i = 0; i < r->nr_slices; i++)
-		max += READ_ONCE(r->slices[i].nr_poison) ? 1 : 0;
-	if (!max)
+		any += READ_ONCE(r->slices[i].nr_poison) ? 1 : 0;
+	if (!any)
 		return false;
-
-	max = 0;
-	rcu_read_lock();
-	for_each_process(p)
-		max++;
-	rcu_read_unlock();
-	max += 64;	/* processes forked meanwhile */
-	pids = kvcalloc(max, sizeof(*pids), GFP_KERNEL);
-	kinds = kmalloc(MEMVIEW_BATCH_PAGES, GFP_KERNEL);
-	slices = kcalloc(MEMVIEW_BATCH_PAGES, sizeof(*slices), GFP_KERNEL);
-	if (!pids || !kinds || !slices) {
-		found = true;
-		goto out;
-	}
-	rcu_read_lock();
-	for_each_process(p) {
-		if (n == max) {
-			found = true;	/* too many new ones: assume the worst */
-			break;
-		}
-		if (!(p->flags & PF_KTHREAD))
-			pids[n++] = get_pid(task_tgid(p));
-	}
-	rcu_read_unlock();
-
-	for (i = 0; i < n && !found; i++) {
-		struct task_struct *t = get_pid_task(pids[i], PIDTYPE_TGID);
-		struct mm_struct *mm = t ? get_task_mm(t) : NULL;
-
-		if (t)
-			put_task_struct(t);
-		if (!mm)
-			continue;
-		found = memview_mm_poison_mapped(mm, r, kinds, slices);
-		mmput(mm);
-	}
-out:
-	for (i = 0; i < n; i++)
-		put_pid(pids[i]);
-	kvfree(pids);
-	kfree(kinds);
-	kfree(slices);
+	l = kmalloc(sizeof(*l), GFP_KERNEL);
+	if (!l)
+		return true;
+	l->r = r;
+	found = memview_for_each_mm(memview_mm_poison_mapped, l) != 0;
+	kfree(l);
 	return found;
 }
