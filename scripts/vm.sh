@@ -215,8 +215,10 @@ fatal=$(tr -d '\r' <"$out/serial.log" 2>/dev/null | grep -m1 'memview-init: FATA
 [[ -z $fatal ]] || failures+=("$fatal")
 
 KERNEL_BAD='WARNING:|BUG:|Oops|general protection fault|Call Trace|lockdep|possible circular locking|INFO: task .* blocked for more than|Kernel panic|kernel BUG|UBSAN|KASAN'
+# Boot banners of a lockdep kernel (scripts/debug-kernel.sh) that are no report.
+KERNEL_FINE='RCU lockdep checking is enabled'
 bad=$(cat "$out/dmesg" "$out/serial.log" 2>/dev/null | tr -d '\r' |
-	grep -E "$KERNEL_BAD" | sed -E 's/^\[ *[0-9.]+\] //' | awk '!seen[$0]++' |
+	grep -vE "$KERNEL_FINE" | grep -E "$KERNEL_BAD" | sed -E 's/^\[ *[0-9.]+\] //' | awk '!seen[$0]++' |
 	head -n 40 || true)
 if [[ -n $bad ]]; then
 	failures+=("kernel $(grep -oE -m1 "$KERNEL_BAD" <<<"$bad")")
