@@ -91,12 +91,15 @@ union memview_ucmd_buffer {
  * @min_size: size of the first version of the struct: smaller is -EINVAL
  * @ioctl_num: the full command number
  * @execute: the handler
+ * @undo: if not NULL, undoes a successful @execute whose result could not be
+ *	written back (the caller would not know what it created)
  */
 struct memview_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	unsigned int ioctl_num;
 	int (*execute)(void *cmd);
+	void (*undo)(void *cmd);
 };
 
 #define MEMVIEW_OP(_ioctl, _fn, _struct, _last)				\
@@ -107,11 +110,35 @@ struct memview_ioctl_op {
 		.execute = _fn,						\
 	}
 
+#define MEMVIEW_OP_UNDO(_ioctl, _fn, _undo, _struct, _last)		\
+	[_IOC_NR(_ioctl) - MEMVIEW_CMD_BASE] = {			\
+		.size = sizeof(_struct),				\
+		.min_size = offsetofend(_struct, _last),		\
+		.ioctl_num = _ioctl,					\
+		.execute = _fn,						\
+		.undo = _undo,						\
+	}
+
+/* A region the caller cannot learn the id of is given back at once. */
+static void memview_undo_region_add(void *cmd)
+{
+	struct memview_region_add *add = cmd;
+	struct memview_region_remove rm = {
+		.flags = MEMVIEW_REGION_REMOVE_EVACUATE,
+		.region_id = add->out_region_id,
+	};
+
+	if (memview_region_remove(&rm))
+		pr_warn("region %u: added, not reported to the caller, and could not be removed\n",
+			add->out_region_id);
+}
+
 static const struct memview_ioctl_op memview_ops[] = {
 	MEMVIEW_OP(MEMVIEW_IOCTL_GET_INFO, memview_get_info,
 		   struct memview_info, __reserved),
-	MEMVIEW_OP(MEMVIEW_IOCTL_REGION_ADD, memview_do_region_add,
-		   struct memview_region_add, out_unusable_bytes),
+	MEMVIEW_OP_UNDO(MEMVIEW_IOCTL_REGION_ADD, memview_do_region_add,
+			memview_undo_region_add, struct memview_region_add,
+			out_unusable_bytes),
 	MEMVIEW_OP(MEMVIEW_IOCTL_REGION_REMOVE, memview_do_region_remove,
 		   struct memview_region_remove, out_pages_evacuated),
 	MEMVIEW_OP(MEMVIEW_IOCTL_REGION_LIST, memview_do_region_list,
@@ -178,8 +205,11 @@ static long memview_fops_ioctl(struct file *filp, unsigned int cmd,
 	 */
 	if (ret && ret != -EMSGSIZE && ret != -EBUSY && ret != -EINTR)
 		return ret;
-	if (copy_to_user(uarg, &buf, min(op->size, user_size)))
+	if (copy_to_user(uarg, &buf, min(op->size, user_size))) {
+		if (!ret && op->undo)
+			op->undo(&buf);
 		return -EFAULT;
+	}
 	return ret;
 }
 

@@ -99,6 +99,22 @@ static bool memview_range_is_device_memory(phys_addr_t start, u64 len)
 	return false;
 }
 
+/*
+ * A label is printed in the kernel log and shown by tools: NUL-terminated,
+ * printable ASCII only (no escape sequences, no newlines).
+ */
+static bool memview_label_valid(const char *label, size_t size)
+{
+	size_t len = strnlen(label, size), i;
+
+	if (len == size)
+		return false;
+	for (i = 0; i < len; i++)
+		if (label[i] < 0x20 || label[i] > 0x7e)
+			return false;
+	return true;
+}
+
 static int memview_region_validate(struct memview_region_add *cmd)
 {
 	u64 align = max_t(u64, PMD_SIZE, SUBSECTION_SIZE);
@@ -108,7 +124,7 @@ static int memview_region_validate(struct memview_region_add *cmd)
 		return -EINVAL;
 	if (cmd->kind > MEMVIEW_REGION_KIND_MAX)
 		return -EINVAL;
-	if (!memchr(cmd->label, '\0', sizeof(cmd->label)))
+	if (!memview_label_valid(cmd->label, sizeof(cmd->label)))
 		return -EINVAL;
 	if (!cmd->length || !IS_ALIGNED(cmd->phys_addr, align) ||
 	    !IS_ALIGNED(cmd->length, align))

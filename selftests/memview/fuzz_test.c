@@ -625,8 +625,10 @@ static void build(struct fuzz *f, int ci, void *k)
 		s->kind = chance(f, 80) ? (__u32)below(f, 3) : any32(f);
 		s->__reserved = rsv(f);
 		n = chance(f, 90) ? below(f, MEMVIEW_LABEL_LEN) : MEMVIEW_LABEL_LEN;
+		/* Mostly printable (the rest is EINVAL: a log line). */
 		for (i = 0; i < n; i++)
-			s->label[i] = (char)(1 + below(f, 255));
+			s->label[i] = chance(f, 95) ? (char)(0x20 + below(f, 0x5f)) :
+				      (char)(1 + below(f, 255));
 		if (chance(f, 5))
 			s->__reserved2 = any32(f);
 		if (chance(f, 5))

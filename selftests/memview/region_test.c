@@ -9,6 +9,7 @@
  * there is one), SKIPping a variant whose range is not exported.
  */
 #include <errno.h>
+#include <sys/mman.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -587,6 +588,54 @@ TEST_F(region, add_label_unterminated)
 			   self->f.range.kind, "x");
 	memset(a.label, 'l', sizeof(a.label));
 	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+}
+
+/* A label goes into the kernel log: only printable ASCII is taken. */
+TEST_F(region, add_label_unprintable)
+{
+	static const char *const bad[] = {
+		"two\nlines", "\x1b[31mred", "tab\there", "latin\xe9", "del\x7f",
+	};
+	struct memview_region_add a;
+	unsigned int i;
+
+	MV_SETUP_SKIPPED();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		mv_region_add_init(&a, self->f.range.start, self->f.range.size,
+				   self->f.range.kind, bad[i]);
+		add_fails(_metadata, self->f.fd, &a, -EINVAL);
+	}
+	/* Printable punctuation and spaces are fine. */
+	mv_region_add_init(&a, self->f.range.start, self->f.range.size,
+			   self->f.range.kind, "cxl region0 (test) ~#");
+	ASSERT_EQ(0, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_REGION_ADD, &a));
+	ASSERT_EQ(0, mv_region_remove(self->f.fd, a.out_region_id, 0, NULL));
+}
+
+/*
+ * A REGION_ADD whose result cannot be written back (the struct is in a
+ * read-only page) fails with EFAULT and leaves no region: the caller could
+ * not learn its id.  The range can be added again at once.
+ */
+TEST_F(region, add_writeback_fault)
+{
+	struct memview_region_add *a;
+	__u32 before;
+
+	MV_SETUP_SKIPPED();
+	a = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	mv_region_add_init(a, self->f.range.start, self->f.range.size,
+			   self->f.range.kind, "ro");
+	ASSERT_EQ(0, mprotect(a, 4096, PROT_READ));
+	before = nr_regions(_metadata, self->f.fd);
+	EXPECT_EQ(-EFAULT, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_REGION_ADD, a));
+	EXPECT_EQ(before, nr_regions(_metadata, self->f.fd));
+	ASSERT_EQ(0, mprotect(a, 4096, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, mv_ioctl(self->f.fd, MEMVIEW_IOCTL_REGION_ADD, a));
+	EXPECT_EQ(0, mv_region_remove(self->f.fd, a->out_region_id, 0, NULL));
+	munmap(a, 4096);
 }
 
 /* A size smaller than the first version of the struct gives EINVAL. */

@@ -65,7 +65,8 @@ static const char add_usage[] =
 	"  -p, --pmem NAMESPACE    a PMEM namespace (e.g. namespace0.0), found with libndctl\n"
 	"  -r, --range START:SIZE  a raw physical range, e.g. 0x100000000:512M\n"
 	"  -l, --label NAME        name shown by list (default: the region or namespace\n"
-	"                          name, or \"raw\"); at most 31 characters\n"
+	"                          name, or \"raw\"); at most 31 printable ASCII\n"
+	"                          characters\n"
 	"  -f, --force             disable the namespace or dax device holding the range\n"
 	"                          without asking\n"
 	MV_OUTPUT_HELP
@@ -651,6 +652,9 @@ int cmd_add_region(int argc, char **argv)
 	if (label && (!*label || strlen(label) >= MEMVIEW_LABEL_LEN))
 		return mv_usage_err("label '%s' must be 1 to %d characters",
 				    label, MEMVIEW_LABEL_LEN - 1);
+	for (const char *c = label; c && *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			return mv_usage_err("label must be printable ASCII (no control characters or non-ASCII letters)");
 	if (range_arg && parse_range(range_arg, &r))
 		return mv_usage_err("invalid range '%s' (want START:SIZE, e.g. 0x100000000:512M)",
 				    range_arg);
