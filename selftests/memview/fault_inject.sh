@@ -39,26 +39,10 @@ probs=${MEMVIEW_FI_PROBABILITY:-"5 30"}
 per_test_timeout=${MEMVIEW_FI_TIMEOUT:-1800}
 D=/sys/kernel/debug
 KMEMLEAK=$D/kmemleak
-KERNEL_BAD='WARNING:|BUG:|Oops|general protection fault|Call Trace|lockdep|possible circular locking|INFO: task .* blocked for more than|Kernel panic|kernel BUG|UBSAN|KASAN'
-
-passed=0 failed=0 skipped=0
 tmp=$(mktemp -d)
 trap 'fi_off; rm -rf "$tmp"' EXIT
-
-say() { echo "memview-selftests: $*"; }
-summary() {
-	say "$passed passed, $failed failed, $skipped skipped"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
-result() { # <pass|fail|skip> <name> [why]
-	case $1 in
-	pass) passed=$((passed + 1)); say "ok $2" ;;
-	skip) skipped=$((skipped + 1)); say "ok $2 # SKIP ${3:-}" ;;
-	*) failed=$((failed + 1)); say "not ok $2 ${3:-}" ;;
-	esac
-}
-loaded() { grep -q '^memview ' /proc/modules; }
+# shellcheck source=selftests/memview/results.sh
+. "$here/results.sh"
 
 fi_set() { # <attr> <value>: on both failslab and fail_page_alloc
 	local f
@@ -80,23 +64,9 @@ if [ ! -d $D/failslab ] || [ ! -d $D/fail_page_alloc ] ||
 fi
 say "kernel $kver, module $ko, probabilities: $probs %"
 
-kmemleak=0
-if [ -w "$KMEMLEAK" ]; then
-	kmemleak=1
-	echo scan >"$KMEMLEAK"
-	echo clear >"$KMEMLEAK"
-fi
-mark="memview-selftests: fault injection run $$ starts"
-echo "$mark" >/dev/kmsg
-
-if loaded; then
-	rmmod memview || { result fail insmod "(memview is loaded and cannot be removed)"; summary; }
-fi
-insmod "$ko" || { result fail insmod "($ko does not load)"; summary; }
-for _ in $(seq 100); do
-	[ -c /dev/memview ] && break
-	sleep 0.1
-done
+kmemleak_init
+log_mark "fault injection run $$ starts"
+load_module "$ko"
 
 # memview's text: its lowest text symbol to a page past its highest.
 first='' last=''
@@ -175,25 +145,11 @@ else
 	result fail rmmod "($out)"
 fi
 
-if [ "$kmemleak" = 1 ]; then
-	echo scan >"$KMEMLEAK"
-	sleep 1
-	echo scan >"$KMEMLEAK"
-	cat "$KMEMLEAK" >"$tmp/kmemleak"
-	if [ -s "$tmp/kmemleak" ]; then
-		cat "$tmp/kmemleak"
-		result fail kmemleak-unloaded "($(grep -c '^unreferenced object' "$tmp/kmemleak") unreferenced objects)"
-	else
-		result pass kmemleak-unloaded
-	fi
-fi
+kmemleak_check kmemleak-unloaded
 
-dmesg | sed -n "/$mark/,\$p" >"$tmp/dmesg"
+dmesg_check
 if grep -qE "$KERNEL_BAD" "$tmp/dmesg"; then
-	result fail dmesg-clean "(kernel warnings during the run)"
 	say "kernel log of the run:"
 	grep -v 'FAULT_INJECTION: forcing a failure\|^name f\|interval 1, probability' "$tmp/dmesg"
-else
-	result pass dmesg-clean
 fi
 summary

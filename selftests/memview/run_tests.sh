@@ -27,29 +27,11 @@ repo=$(cd "$here/../.." && pwd)
 kver=${MEMVIEW_KVER:-$(uname -r)}
 ko=$repo/build/$kver/memview.ko
 tests=${MEMVIEW_TESTS:-"region_test migrate_test fork_test perm_test busy_test hwpoison_test ras_test tiering_test uninit_test exhaust_test fuzz_test stress_test"}
-KERNEL_BAD='WARNING:|BUG:|Oops|general protection fault|Call Trace|lockdep|possible circular locking|INFO: task .* blocked for more than|Kernel panic|kernel BUG|UBSAN|KASAN'
-
-passed=0 failed=0 skipped=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-say() { echo "memview-selftests: $*"; }
-summary() {
-	say "$passed passed, $failed failed, $skipped skipped"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
-loaded() { grep -q '^memview ' /proc/modules; }
+# shellcheck source=selftests/memview/results.sh
+. "$here/results.sh"
 now() { date +%s; }
-
-# One test result that is not a kselftest TAP line.
-result() { # <pass|fail|skip> <name> [why]
-	case $1 in
-	pass) passed=$((passed + 1)); say "ok $2" ;;
-	skip) skipped=$((skipped + 1)); say "ok $2 # SKIP ${3:-}" ;;
-	*) failed=$((failed + 1)); say "not ok $2 ${3:-}" ;;
-	esac
-}
 
 # Run a kselftest binary, stream its output, count its TAP result lines.
 run_ksft() {
@@ -101,53 +83,9 @@ for v in MEMVIEW_CXL_RANGE MEMVIEW_CXL_REGION MEMVIEW_PMEM_RANGE MEMVIEW_PMEM_NS
 	eval "val=\${$v:-}"
 	say "$v=${val:-(unset)}"
 done
-# On a kernel with kmemleak (the debug kernel, scripts/debug-kernel.sh):
-# report what is already unreferenced (boot, guest setup) and forget it, so
-# that the scans at the end see only this run's leaks.  No automatic scans
-# on that kernel: nothing is reported in the middle of a run.
-KMEMLEAK=/sys/kernel/debug/kmemleak
-kmemleak=0
-if [ -w "$KMEMLEAK" ]; then
-	kmemleak=1
-	say "kmemleak: initial scan"
-	echo scan >"$KMEMLEAK"
-	echo clear >"$KMEMLEAK"
-fi
-# Two scans (an object whose contents changed since the previous scan is
-# not reported yet), then the report, if any, is a failed test.
-kmemleak_check() { # <test name>
-	[ "$kmemleak" = 1 ] || return 0
-	echo scan >"$KMEMLEAK"
-	sleep 1
-	echo scan >"$KMEMLEAK"
-	cat "$KMEMLEAK" >"$tmp/kmemleak"
-	if [ -s "$tmp/kmemleak" ]; then
-		cat "$tmp/kmemleak"
-		result fail "$1" "(kmemleak: $(grep -c '^unreferenced object' "$tmp/kmemleak") unreferenced objects)"
-		echo clear >"$KMEMLEAK"
-	else
-		result pass "$1"
-	fi
-}
-
-# A marker in the kernel log: what follows it is this run's.
-mark="memview-selftests: run $$ starts"
-echo "$mark" >/dev/kmsg 2>/dev/null
-
-if loaded; then
-	say "memview already loaded: unloading it first"
-	rmmod memview || { result fail insmod "(a memview module is loaded and cannot be removed)"; summary; }
-fi
-if ! insmod "$ko"; then
-	result fail insmod "($ko does not load)"
-	summary
-fi
-i=0
-while [ ! -c /dev/memview ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-[ -c /dev/memview ] || say "/dev/memview did not appear"
+kmemleak_init
+log_mark "run $$ starts"
+load_module "$ko"
 
 for t in $tests; do
 	run_ksft "$t"
@@ -173,13 +111,7 @@ fi
 kmemleak_check kmemleak-unloaded
 
 # The kernel must not have complained during the run.
-dmesg | sed -n "/$mark/,\$p" >"$tmp/dmesg"
-[ -s "$tmp/dmesg" ] || dmesg >"$tmp/dmesg"	# the marker scrolled away
-if grep -qE "$KERNEL_BAD" "$tmp/dmesg"; then
-	result fail "dmesg-clean" "(kernel warnings during the run)"
-else
-	result pass "dmesg-clean"
-fi
+dmesg_check
 if [ "$failed" -ne 0 ]; then
 	say "kernel log of the run:"
 	cat "$tmp/dmesg"
