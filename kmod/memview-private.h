@@ -174,6 +174,7 @@ int memview_slice_list(struct memview_slice_list *cmd);
 void memview_slice_fill_entry(struct memview_slice *s, struct memview_slice_entry *e);
 struct memview_slice *memview_pfn_to_slice(unsigned long pfn);
 u32 memview_nr_slices(void);
+unsigned long memview_region_used(struct memview_region *r);
 u32 memview_nr_regions(void);
 
 /* alloc.c */
@@ -324,18 +325,19 @@ int memview_migrate_pmd(struct memview_migration *m, struct mm_struct *mm,
 bool memview_vma_supported(struct vm_area_struct *vma);
 int memview_demote(struct memview_migrate *cmd);
 int memview_promote(struct memview_migrate *cmd);
-long memview_evacuate_slice(struct memview_slice *s);
+int memview_evacuate_region(struct memview_region *r, u64 *moved);
 /**
  * struct memview_evac - one evacuation walk over every process (migrate.c)
- * @s: the slice whose pages are moved or unmapped
- * @lo: first pfn of @s acted on
+ * @s: the slice whose pages are moved or unmapped, for @take_rwsem and
+ *	@fencing; NULL for a region removal
+ * @lo: first pfn acted on (slice pages only)
  * @hi: pfn after the last one acted on
  * @poison_only: unmap the poisoned pages only (hwpoison entries), move
  *	nothing else
  * @to_slices: destinations come from healthy slices first, then DRAM;
  *	otherwise DRAM only
  * @take_rwsem: take memview_rwsem for reading around each process (the
- *	caller does not hold it)
+ *	caller, @s's worker, does not hold it); stop when @s is REMOVING
  * @fencing: stop when @s is no longer FENCING; progress goes to @s's
  *	evac_moved and evac_poisoned as it is made
  * @moved: out: pages moved, copies verified

@@ -22,6 +22,7 @@
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/rmap.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -44,21 +45,8 @@ bool memview_vma_supported(struct vm_area_struct *vma)
 static bool memview_copy_page(struct page *dpage, struct page *spage,
 			      void *bounce)
 {
-	void *d, *s;
-	bool ok;
-
-	/*
-	 * DRAM is the kernel's to recover (memory_failure()): a DRAM source
-	 * is copied at full width, as migration did before folio_mc_copy().
-	 * copy_mc_to_kernel() is byte-wise "rep movsb" on most CPUs.
-	 */
-	if (!memview_pfn_to_slice(page_to_pfn(spage))) {
-		copy_highpage(dpage, spage);
-		return true;
-	}
-	d = kmap_local_page(dpage);
-	s = kmap_local_page(spage);
-	ok = !copy_mc_to_kernel(d, s, PAGE_SIZE);
+	void *d = kmap_local_page(dpage), *s = kmap_local_page(spage);
+	bool ok = !copy_mc_to_kernel(d, s, PAGE_SIZE);
 
 	if (ok && bounce)
 		ok = !copy_mc_to_kernel(bounce, s, PAGE_SIZE) &&
@@ -403,25 +391,62 @@ struct memview_evacuation {
 	u8 kinds[MEMVIEW_BATCH_PAGES];
 };
 
-/*
- * Unmap poisoned slice page @pfn from every process: try_to_migrate() leaves
- * a hwpoison entry for a PG_hwpoison page in each mapping; with no
- * destination the page is then freed, and page_free retires it.  The caller
- * holds the mmap lock of a process that had @pfn mapped, which keeps the
- * page's anon_vma alive across the rmap walks; a poisoned page is never
- * handed out again, so it cannot have changed hands meanwhile.  A pinned or
- * locked page stays mapped, for a later pass.
- */
-static bool memview_unmap_poisoned_pfn(unsigned long pfn)
+/* Is @folio's anon_vma one that @vma links?  Caller: mmap lock, page lock. */
+static bool memview_vma_links_anon_vma(struct vm_area_struct *vma,
+				       struct folio *folio)
 {
-	unsigned long src = 0, dst = 0;
-	bool collected;
+	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
+	struct anon_vma_chain *avc;
 
-	migrate_device_range(&src, pfn, 1);
-	collected = src & MIGRATE_PFN_MIGRATE;
-	migrate_device_pages(&src, &dst, 1);
-	migrate_device_finalize(&src, &dst, 1);
-	return collected;
+	if ((mapping & PAGE_MAPPING_FLAGS) != PAGE_MAPPING_ANON)
+		return false;
+	/* With vma->anon_vma set, the chain changes only under mmap_write_lock. */
+	if (!READ_ONCE(vma->anon_vma))
+		return false;
+	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma)
+		if ((unsigned long)avc->anon_vma == mapping - PAGE_MAPPING_ANON)
+			return true;
+	return false;
+}
+
+/*
+ * Unmap poisoned slice page @pfn, which a lockless look found mapped in
+ * @vma, from every process: try_to_migrate() leaves a hwpoison entry for a
+ * PG_hwpoison page in each mapping; with no destination the page is then
+ * freed, and page_free retires it.
+ *
+ * migrate_device_range()'s rmap walks need the page's anon_vma alive, which
+ * nothing in it ensures: here the caller holds @vma's mmap lock, and the
+ * page is checked, under its lock, to be poisoned and mapped through an
+ * anon_vma that @vma links (which cannot go away under that lock).  Our
+ * reference, kept until the end, stops the page from being reused by a COW
+ * fault (which would move it to another anon_vma) or freed and handed out
+ * again.  Returns true if the page is no longer mapped.
+ */
+static bool memview_unmap_poisoned_pfn(struct vm_area_struct *vma,
+				       unsigned long pfn)
+{
+	struct page *page = pfn_to_page(pfn);
+	unsigned long src = 0, dst = 0;
+	bool ok;
+
+	if (!get_page_unless_zero(page))
+		return false;		/* freed meanwhile: retired */
+	if (!trylock_page(page)) {
+		put_page(page);
+		return false;		/* the next pass retries */
+	}
+	ok = PageHWPoison(page) && page_mapped(page) &&
+	     memview_vma_links_anon_vma(vma, page_folio(page));
+	unlock_page(page);
+	if (ok) {
+		migrate_device_range(&src, pfn, 1);
+		migrate_device_pages(&src, &dst, 1);
+		migrate_device_finalize(&src, &dst, 1);
+		ok = !page_mapped(page);
+	}
+	put_page(page);
+	return ok;
 }
 
 /* Evacuate what [start, end) of @vma (one PMD) maps of the slice. */
@@ -436,11 +461,11 @@ static void memview_evac_pmd(struct memview_evacuation *x,
 	__memview_walk_pmd(vma, start, end, x->kinds, x->slices, x->pfns);
 	bitmap_zero(x->mask, MEMVIEW_BATCH_PAGES);
 	for (i = 0; i < n; i++) {
-		if (x->kinds[i] != MEMVIEW_PTE_SLICE || x->slices[i] != e->s ||
+		if (x->kinds[i] != MEMVIEW_PTE_SLICE ||
 		    x->pfns[i] < e->lo || x->pfns[i] >= e->hi)
 			continue;
 		if (PageHWPoison(pfn_to_page(x->pfns[i]))) {
-			poisoned += memview_unmap_poisoned_pfn(x->pfns[i]);
+			poisoned += memview_unmap_poisoned_pfn(vma, x->pfns[i]);
 		} else if (!e->poison_only) {
 			__set_bit(i, x->mask);
 			any = true;
@@ -474,7 +499,10 @@ static int memview_evac_mm(struct mm_struct *mm, void *arg)
 
 	if (e->take_rwsem)
 		down_read(&memview_rwsem);
-	if (e->fencing && READ_ONCE(e->s->state) != MEMVIEW_SLICE_FENCING) {
+	/* The worker stops when the slice is unfenced or its region removed. */
+	if (e->take_rwsem &&
+	    (e->fencing ? READ_ONCE(e->s->state) != MEMVIEW_SLICE_FENCING :
+			  READ_ONCE(e->s->state) == MEMVIEW_SLICE_REMOVING)) {
 		ret = 1;
 		goto out;
 	}
@@ -546,30 +574,33 @@ int memview_evacuate(struct memview_evac *e)
 }
 
 /**
- * memview_evacuate_slice - move every used page of @s to DRAM
- * @s: a slice that takes no new pages (REMOVING)
+ * memview_evacuate_region - move every used page of @r to DRAM
+ * @r: a region whose slices take no new pages (REMOVING)
+ * @moved: out: pages moved
  *
- * Pages that are pinned or locked are retried a few times; whatever is
- * still used afterwards stays (the caller checks memview_slice_used()).
- * Caller holds memview_rwsem.  Returns pages moved or -EINTR/-ENOMEM.
+ * One walk of the processes per pass covers every slice.  Pages that are
+ * pinned or locked are retried a few times; whatever is still used
+ * afterwards stays (the caller checks).  Caller holds memview_rwsem.
+ * Returns 0 or -EINTR/-ENOMEM.
  */
-long memview_evacuate_slice(struct memview_slice *s)
+int memview_evacuate_region(struct memview_region *r, u64 *moved)
 {
 	struct memview_evac e = {
-		.s = s,
-		.lo = s->start_pfn,
-		.hi = s->start_pfn + s->nr_pages,
+		.lo = r->start_pfn,
+		.hi = r->end_pfn,
 	};
 	int pass, ret;
 
-	for (pass = 0; pass < 3 && memview_slice_used(s); pass++) {
+	for (pass = 0; pass < 3 && memview_region_used(r); pass++) {
 		if (pass)	/* a page lock or a pin: give it a moment */
 			msleep(20);
 		ret = memview_evacuate(&e);
+		*moved = e.moved;
 		if (ret == -EINTR || ret == -ENOMEM)
 			return ret;
 		if (fatal_signal_pending(current))
 			return -EINTR;
 	}
-	return e.moved;
+	*moved = e.moved;
+	return 0;
 }

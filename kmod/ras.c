@@ -200,22 +200,21 @@ static void memview_evac_work(struct work_struct *work)
 	bool news;
 	struct memview_event e = { .type = MEMVIEW_EVENT_EVACUATION };
 
-	if (READ_ONCE(s->state) != MEMVIEW_SLICE_FENCING) {
-		/*
-		 * Queued by an uncorrectable error found under an mmap lock
-		 * (memview_ras_copy_failed()) on a slice not being fenced:
-		 * unmap its poisoned pages.  A slice of a region being removed
-		 * is evacuated by the removal.
-		 */
-		down_read(&memview_rwsem);
-		if (READ_ONCE(s->state) != MEMVIEW_SLICE_REMOVING)
-			memview_unmap_poisoned(s, s->start_pfn, s->nr_pages);
-		up_read(&memview_rwsem);
+	/*
+	 * Not (or no longer) FENCING: queued by an uncorrectable error found
+	 * under an mmap lock (memview_ras_copy_failed()), or unfenced by
+	 * force during the pass: unmap the slice's poisoned pages.  A slice
+	 * of a region being removed is evacuated by the removal.
+	 */
+	if (READ_ONCE(s->state) != MEMVIEW_SLICE_FENCING ||
+	    memview_evacuate(&ev) == 1) {
+		if (READ_ONCE(s->nr_poison)) {
+			ev.fencing = false;
+			ev.poison_only = true;
+			memview_evacuate(&ev);
+		}
 		return;
 	}
-	/* 1: the slice stopped FENCING (unfenced, or its region removed). */
-	if (memview_evacuate(&ev) == 1)
-		return;
 
 	spin_lock_irq(&s->lock);
 	if (s->state != MEMVIEW_SLICE_FENCING) {
@@ -300,8 +299,8 @@ static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 
 		if (memview_slice_poison(s, pfn + i, &used))
 			(*poisoned)++;
-		else
-			used = true;	/* poisoned before: still mapped? */
+		else	/* poisoned before: still mapped? */
+			used = page_mapped(pfn_to_page(pfn + i));
 		in_use += used;
 	}
 	if (in_use && mapped) {
@@ -612,7 +611,8 @@ void memview_ras_region_removing(struct memview_region *r, bool removing)
 			from = MEMVIEW_SLICE_REMOVING;
 			to = s->saved_state;
 			memview_slice_set_state(s, to);
-			if (to == MEMVIEW_SLICE_FENCING)
+			/* Resume a fence; unmap what an error left mapped. */
+			if (to == MEMVIEW_SLICE_FENCING || s->nr_poison)
 				queue_delayed_work(memview_ras_wq,
 						   &s->evac_work, 0);
 		}

@@ -288,7 +288,7 @@ out_unlock:
 	return ret;
 }
 
-static unsigned long memview_region_used(struct memview_region *r)
+unsigned long memview_region_used(struct memview_region *r)
 {
 	unsigned long used = 0;
 	u32 i;
@@ -302,7 +302,6 @@ int memview_region_remove(struct memview_region_remove *cmd)
 {
 	struct memview_region *r;
 	u64 evacuated = 0;
-	long moved;
 	int ret = 0;
 	u32 i;
 
@@ -320,16 +319,8 @@ int memview_region_remove(struct memview_region_remove *cmd)
 	/* No new page lands on the region from here on. */
 	memview_ras_region_removing(r, true);
 	if (memview_region_used(r) &&
-	    (cmd->flags & MEMVIEW_REGION_REMOVE_EVACUATE)) {
-		for (i = 0; i < r->nr_slices; i++) {
-			moved = memview_evacuate_slice(&r->slices[i]);
-			if (moved < 0) {
-				ret = moved;
-				break;
-			}
-			evacuated += moved;
-		}
-	}
+	    (cmd->flags & MEMVIEW_REGION_REMOVE_EVACUATE))
+		ret = memview_evacuate_region(r, &evacuated);
 	cmd->out_pages_evacuated = evacuated;
 	if (!ret && memview_region_used(r))
 		ret = -EBUSY;

@@ -297,8 +297,8 @@ out_mm:
  *
  * Processes are taken from a snapshot of the task list: one forked during
  * the walk is a child of one that is walked, and it was forked with copies
- * of its parent's mappings.  Threads share their leader's mm, which is
- * walked once.  Returns 0, what @fn returned, -ENOMEM, or -EAGAIN if more
+ * of its parent's mappings.  Threads share their process's mm, which is
+ * walked once (found through any live thread).  Returns 0, what @fn returned, -ENOMEM, or -EAGAIN if more
  * processes appeared than the snapshot had room for (those are not walked).
  */
 int memview_for_each_mm(int (*fn)(struct mm_struct *mm, void *arg), void *arg)
@@ -328,12 +328,23 @@ int memview_for_each_mm(int (*fn)(struct mm_struct *mm, void *arg), void *arg)
 	rcu_read_unlock();
 
 	for (i = 0; i < n; i++) {
-		struct task_struct *t = get_pid_task(pids[i], PIDTYPE_TGID);
-		struct mm_struct *mm = t ? get_task_mm(t) : NULL;
+		struct mm_struct *mm = NULL;
+		struct task_struct *t, *th;
 		int err;
 
+		/*
+		 * The leader may have exited (its mm is gone) while other
+		 * threads still run on the process's mm: take it from any.
+		 */
+		rcu_read_lock();
+		t = pid_task(pids[i], PIDTYPE_TGID);
 		if (t)
-			put_task_struct(t);
+			for_each_thread(t, th) {
+				mm = get_task_mm(th);
+				if (mm)
+					break;
+			}
+		rcu_read_unlock();
 		if (!mm)
 			continue;
 		err = fn(mm, arg);
