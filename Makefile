@@ -51,7 +51,7 @@ fuzz:
 	scripts/long.sh fuzz $(or $(ITER),100000) $(KVER)
 
 stress:
-	scripts/long.sh stress $(or $(ITER),1300) $(KVER)
+	scripts/long.sh stress $(or $(ITER),1600) $(KVER)
 
 # BENCH_ARGS: e.g. --kernel 6.1, --quick (scripts/bench.sh --help)
 bench:

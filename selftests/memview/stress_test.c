@@ -26,7 +26,7 @@
  *
  * usage: stress_test [--iter N] [--workers N] [--threads N] [--mb N]
  *                    [--seed S] [--long] [--cxl-toggle]
- * --long: 4 workers x 3 threads x 32 MiB and 1300 iterations unless given.
+ * --long: 4 workers x 3 threads x 32 MiB and 1600 iterations unless given.
  * Defaults (the short form in the suite): 2 workers x 2 threads x 8 MiB,
  * 250 iterations; MEMVIEW_STRESS_ITER / _WORKERS / _MB / _SEED override.
  * Ranges: MEMVIEW_PMEM_RANGE (else MEMVIEW_CXL_RANGE); its first half is
@@ -771,7 +771,7 @@ int main(int argc, char **argv)
 	}
 	if (getenv("MEMVIEW_STRESS_LONG"))
 		lng = true;
-	g.iter = iter ? iter : lng ? 1300 : 250;
+	g.iter = iter ? iter : lng ? 1600 : 250;
 	if (!g.nworkers)
 		g.nworkers = lng ? 4 : 2;
 	if (g.nworkers > MAXW)
