@@ -1168,6 +1168,110 @@ TEST_F_TIMEOUT(ras, fence_during_exit, 180)
 	}
 }
 
+/* The holder's last thread, once its leader has gone: 'v' or 'q'. */
+struct orphan {
+	struct mv_chan *c;
+	char *buf;
+	size_t len;
+	pid_t pid;
+};
+
+static void *orphan_run(void *arg)
+{
+	struct orphan *o = arg;
+	char msg;
+	int ret;
+
+	if (mv_chan_recv(o->c->to_child[0], &msg, CHILD_MS))
+		_exit(6);
+	if (msg != 'v')
+		_exit(0);
+	ret = mv_probe_verify(o->buf, 0, o->len, MV_PAT_STAMP, o->pid, NULL);
+	_exit(ret == 1 ? 11 : ret ? 12 : 0);
+}
+
+/*
+ * A process whose main thread has exited (pthread_exit()) while another
+ * thread lives on: the process and its pages stay, but its leader has no
+ * mm any more.  The evacuation must find the process's mappings through
+ * the live thread: the fence ends FENCED and empty and the data is intact.
+ */
+TEST_F_TIMEOUT(ras, fence_leader_exited, 180)
+{
+	size_t len = mv_data_len(4);
+	struct mv_fixture *fx = &self->f;
+	struct memview_slice_entry e, *sl;
+	struct memview_slice_fence f;
+	struct memview_migrate m;
+	struct mv_chan c;
+	char msg, state = 0, path[64];
+	__u64 n_s;
+	__u32 sid = 0, n;
+	pid_t pid;
+	int i;
+
+	MV_SETUP_SKIPPED();
+	ASSERT_EQ(0, mv_chan_open(&c));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		static struct orphan o;
+		pthread_t tid;
+		int fd;
+
+		child_init(&c);
+		fd = mv_open();
+		o.c = &c;
+		o.len = len;
+		o.pid = getpid();
+		o.buf = mv_map_anon(len, 0, false);
+		if (fd < 0 || !o.buf || mv_attach(fd, getpid(), 0))
+			_exit(2);
+		mv_fill(o.buf, 0, len, MV_PAT_STAMP, getpid());
+		if (mv_demote(fd, getpid(), o.buf, len, &m) ||
+		    m.out_moved != mv_pages(len))
+			_exit(4);
+		if (pthread_create(&tid, NULL, orphan_run, &o) ||
+		    mv_chan_send(c.to_parent[1], 'r'))
+			_exit(5);
+		pthread_exit(NULL);
+	}
+	mv_chan_parent(&c);
+	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, CHILD_MS));
+	/* The leader is a zombie once its thread has exited. */
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (i = 0; i < 2000 && state != 'Z'; i++) {
+		FILE *s = fopen(path, "r");
+
+		ASSERT_NE(NULL, s);
+		ASSERT_EQ(1, fscanf(s, "%*d %*s %c", &state));
+		fclose(s);
+		if (state != 'Z')
+			usleep(10000);
+	}
+	ASSERT_EQ('Z', state) TH_LOG("leader of %d did not exit", pid);
+
+	/* Its slice from the slice list: pid lookups need the leader. */
+	sl = region_slices(_metadata, fx, &n);
+	for (i = 0, n_s = 0; i < (int)n; i++)
+		if (sl[i].used_pages > n_s) {
+			n_s = sl[i].used_pages;
+			sid = sl[i].id;
+		}
+	free(sl);
+	ASSERT_LT(0ULL, n_s);
+	ASSERT_EQ(0, mv_fence(fx->fd, sid, 0, NULL));
+	SETTLE(fx, sid, e);
+	EXPECT_EQ((__u32)MEMVIEW_SLICE_FENCED, e.state) mv_slice_print(&e);
+	EXPECT_EQ(0ULL, e.used_pages) mv_slice_print(&e);
+	EXPECT_CONSISTENT(e);
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'v'));
+	expect_child_ok(_metadata, pid, "thread of a process whose leader exited");
+	mv_chan_close(&c);
+	ASSERT_EQ(0, mv_unfence(fx->fd, sid, 0, &f));
+}
+
 /* Interrupt the test process every 100 ms until told to stop. */
 struct pester {
 	pthread_t tid, target;
