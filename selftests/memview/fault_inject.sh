@@ -69,13 +69,10 @@ log_mark "fault injection run $$ starts"
 load_module "$ko"
 
 # memview's text: its lowest text symbol to a page past its highest.
-first='' last=''
-while read -r addr type _ mod; do
-	case $type in t | T) ;; *) continue ;; esac
-	[ "$mod" = "[memview]" ] || continue
-	[ -n "$first" ] || first=$addr
-	last=$addr
-done < <(grep ' \[memview\]$' /proc/kallsyms | sort)
+# (No process substitution: the guest has no /dev/fd.)
+syms=$(awk '$4 == "[memview]" && ($2 == "t" || $2 == "T") { print $1 }' /proc/kallsyms | sort)
+first=$(echo "$syms" | head -n 1)
+last=$(echo "$syms" | tail -n 1)
 if [ -z "$first" ]; then
 	result fail text-range "(no memview text symbols in /proc/kallsyms)"
 	summary
