@@ -548,6 +548,18 @@ def summary(out, res):
             r["pingpongs_observed"], fmt(r["pingpongs_mover_counter"]),
             r["dram_bytes_max"] / (1 << 20), fmt(r["workload_ops_per_s"], "", 2),
             "%s / %s" % (fmt(r["median_sample_interval_s"], "", 2), fmt(r["max_sample_interval_s"], " s", 1))))
+    over = [r for r in res["placement"] if r and r["system"] in ("kernel", "firsttouch")
+            and r["dram_bytes_max"] > 1.25 * p.get("budget", 0)]
+    if over:
+        L.append("")
+        L.append("**Not comparable:** the DRAM limit did not hold for %s: the workload had up to %s "
+                 "MiB of DRAM against a budget of %d MiB (Documentation/bench.rst, the hog). Those "
+                 "rows had more DRAM than memview was given; their residency is an upper bound, "
+                 "not a like-for-like figure, and so are the convergence and migrated-bytes goals "
+                 "against them." % (
+                     ", ".join("%s/%s" % (r["system"], r["pattern"]) for r in over),
+                     "/".join("%.0f" % (r["dram_bytes_max"] / (1 << 20)) for r in over),
+                     p.get("budget", 0) >> 20))
     for pat in res["patterns"]:
         if os.path.exists(os.path.join(out, "placement-%s.png" % pat)):
             L.append("")
