@@ -76,7 +76,7 @@ envs=''
 for v in $(compgen -v BENCH_); do
 	envs+="$v=$(printf '%q' "${!v}") "
 done
-log "booting $kver for the benchmarks (about 20 minutes under TCG); output in $out"
+log "booting $kver for the benchmarks (about 30 minutes under TCG); output in $out"
 vm_rc=0
 MEMVIEW_VM_TIMEOUT=${MEMVIEW_VM_TIMEOUT:-3000} MEMVIEW_VM_NUMA=1 \
 	scripts/vm.sh "$kver" "${envs}scripts/guest-run.sh bench/bench-guest.sh" "$out" || vm_rc=$?
