@@ -492,8 +492,9 @@ bound_run() {
 		cat "$f" >/dev/null || err "preload $f failed"
 	done
 	[[ $name == kernel ]] && tiering on
-	place_run "$name" "$pattern" numactl "--cpunodebind=$BNODE" \
-		"--membind=$BNODE,$CXL_NODE" "${bal[@]}"
+	# (numactl wants --balancing before the policy it applies to)
+	place_run "$name" "$pattern" numactl "${bal[@]}" "--cpunodebind=$BNODE" \
+		"--membind=$BNODE,$CXL_NODE"
 	tiering off
 	hog_stop
 }

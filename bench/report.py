@@ -595,10 +595,10 @@ def summary(out, res):
         L.append("")
         L.append("DRAM held to the budget (first touch and kernel: the workload's memory bound to the "
                  "budget node %s and the CXL node %s, the node's memory beyond %d MiB + its high "
-                 "watermark locked; Documentation/bench.rst). Held: DRAM MiB max (pagemap) at most "
-                 "the budget + %d MiB (one THP). Per node: the workload's anonymous memory at its "
-                 "largest (numa_maps, every second, fill included). Counters: /proc/vmstat over the "
-                 "run, system-wide." % (p.get("budget_node", "?"), p.get("cxl_node", "?"),
+                 "watermark locked; Documentation/bench.rst). Per node: the workload's anonymous "
+                 "memory at its largest (numa_maps, every second, fill included). Held: both DRAM "
+                 "maxima at most the budget + %d MiB (one THP), nothing on another DRAM node. "
+                 "Counters: /proc/vmstat over the run, system-wide." % (p.get("budget_node", "?"), p.get("cxl_node", "?"),
                                           budget >> 20, BUDGET_TOLERANCE >> 20))
         L.append("")
         L.append("| pattern | system | DRAM MiB max / median (pagemap) | budget node MiB max | other DRAM "
@@ -607,7 +607,9 @@ def summary(out, res):
         L.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in bl:
             nd = r.get("nodes") or {}
-            held = r["dram_bytes_max"] <= budget + BUDGET_TOLERANCE and not nd.get("other_dram_max_bytes")
+            held = (r["dram_bytes_max"] <= budget + BUDGET_TOLERANCE
+                    and nd.get("budget_node_max_bytes", 0) <= budget + BUDGET_TOLERANCE
+                    and not nd.get("other_dram_max_bytes"))
             r["budget_held"] = held
             mib = lambda v: "%.1f" % (v / (1 << 20)) if v is not None else "n/a"
             L.append("| %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
@@ -635,7 +637,8 @@ def summary(out, res):
                  "not a like-for-like figure, and so are the convergence and migrated-bytes goals "
                  "against them." % (
                      ", ".join("%s/%s" % (r["system"], r["pattern"]) for r in over),
-                     "/".join("%.0f" % (r["dram_bytes_max"] / (1 << 20)) for r in over),
+                     "/".join("%.0f" % (max(r["dram_bytes_max"], (r.get("nodes") or {}).get(
+                         "budget_node_max_bytes", 0)) / (1 << 20)) for r in over),
                      budget >> 20))
     for pat in res["patterns"]:
         if os.path.exists(os.path.join(out, "placement-%s.png" % pat)):

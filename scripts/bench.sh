@@ -20,7 +20,14 @@
 # BENCH_MIG_SIZE (4M), BENCH_MIG_BATCHES (4K,64K,512K,2M), BENCH_MIG_REPS
 # (3), BENCH_MIG_CALLS (256), BENCH_OVH_DURATION (8), BENCH_OVH_REPS (3),
 # BENCH_EVAC (1), BENCH_EVAC_SIZE (32M), BENCH_MEMVIEW_TUNED ("--hot-rounds 1
-# --cold-rounds 16": a second memview placement run with these options).  --quick shrinks them for a smoke run (a few minutes).
+# --cold-rounds 16": a second memview placement run with these options),
+# BENCH_HOG_MARGIN (256K), BENCH_PHASES ("memview kernel"; "kernel-placement":
+# only the first-touch and kernel placement runs).  --quick shrinks them for
+# a smoke run (a few minutes).
+#
+# The guest has a budget node (scripts/vm.sh MEMVIEW_VM_NUMA_NODE1, default
+# BENCH_BUDGET rounded up to 2 MiB + 96 MiB) on which the first-touch and
+# kernel-tiering runs hold the workload's DRAM to BENCH_BUDGET.
 # The benchmarks assert nothing: the exit status is 0 when the guest ran
 # and the report was written, whatever the figures.
 set -euo pipefail
