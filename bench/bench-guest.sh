@@ -435,10 +435,11 @@ hog_start() {
 	done
 	free_kb=$(node_free_kb "$BNODE")
 	# (no process substitution: the guest has no /dev/fd)
+	# (the node's populated zones: unpopulated ones list watermarks too)
 	read -r low_pages high_pages promo_pages <<<"$(awk -v n="$BNODE" '
-		$1 == "Node" {z = ($2 == n ",")}
-		z && $1 == "low" {l += $2} z && $1 == "high" {h += $2}
-		z && $1 == "promo" {p += $2}
+		$1 == "Node" {z = ($2 == n ","); zl = zh = zp = 0}
+		z && $1 == "low" {zl = $2} z && $1 == "high" {zh = $2} z && $1 == "promo" {zp = $2}
+		z && $1 == "managed" && $2 > 0 {l += zl; h += zh; p += zp}
 		END {print l + 0, h + 0, p + 0}' /proc/zoneinfo)"
 	target=$((BUDGET_B + high_pages * 4096 + HOG_MARGIN_B))
 	say "hog: node $BNODE free $((free_kb >> 10)) MiB, low/high/promo watermarks $((low_pages * 4))/$((high_pages * 4))/$((promo_pages * 4)) KiB -> lock until $((target >> 10)) KiB are free"
