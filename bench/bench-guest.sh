@@ -69,7 +69,7 @@ OVH_REPS=${BENCH_OVH_REPS:-3}
 # "kernel-placement": phase B's first-touch and kernel placement runs only
 PHASES=${BENCH_PHASES:-memview kernel}
 EVAC=${BENCH_EVAC:-1}
-# Free budget-node memory the hog leaves beyond the budget and the high
+# Free budget-node memory the hog leaves beyond the budget and the low
 # watermark: room for the workload's page tables (one per THP, Documentation/bench.rst).
 HOG_MARGIN=${BENCH_HOG_MARGIN:-256K}
 EVAC_SIZE=${BENCH_EVAC_SIZE:-32M}
@@ -411,12 +411,13 @@ tiering() { # on|off
 }
 
 HOG_PID=''
-# Lock the budget node's memory (mv-hog) until BUDGET + the node's high
+# Lock the budget node's memory (mv-hog) until BUDGET + the node's low
 # watermark + HOG_MARGIN are free.  A bound first-touch allocation takes
 # the node down to its low watermark before it falls back to the CXL node,
-# and kswapd, with numa_balancing=2, demotes until the node is above its
-# promotion watermark (high + the low-high gap); half way between, the
-# workload finds about BUDGET in DRAM.  Everything else of the guest
+# so the fill gets BUDGET (+ HOG_MARGIN, less the page tables); with
+# numa_balancing=2 kswapd then demotes until the node is above its
+# promotion watermark (low + twice the low-high gap): the kernel keeps
+# that much less (about 1.5 MiB here) as its own headroom.  Everything else of the guest
 # prefers node 0 (the top of this script), so the hog only ever meets the
 # workload and a few kernel threads of its CPU there (Documentation/bench.rst).
 # Free pages on the budget node's per-CPU lists, which MemFree does not count.
@@ -452,7 +453,7 @@ hog_start() {
 	# File pages still there may be reclaimed under the workload: leave
 	# that much less free.
 	file_kb=$(awk '/Active\(file\)|Inactive\(file\)/ {s += $4} END {print s + 0}' "/sys/devices/system/node/node$BNODE/meminfo")
-	target=$((BUDGET_B + high_pages * 4096 + HOG_MARGIN_B - file_kb * 1024))
+	target=$((BUDGET_B + low_pages * 4096 + HOG_MARGIN_B - file_kb * 1024))
 	((target >= high_pages * 4096 + HOG_MARGIN_B)) || target=$((high_pages * 4096 + HOG_MARGIN_B))
 	say "hog: node $BNODE free $((free_kb >> 10)) MiB, file pages $file_kb KiB, low/high/promo watermarks $((low_pages * 4))/$((high_pages * 4))/$((promo_pages * 4)) KiB -> lock until $((target >> 10)) KiB are free"
 	if ((free_kb * 1024 < target)); then

@@ -594,7 +594,7 @@ def summary(out, res):
     if bl:
         L.append("")
         L.append("DRAM held to the budget (first touch and kernel: the workload's memory bound to the "
-                 "budget node %s and the CXL node %s, the node's memory beyond %d MiB + its high "
+                 "budget node %s and the CXL node %s, the node's memory beyond %d MiB + its low "
                  "watermark locked; Documentation/bench.rst). Per node: the workload's anonymous "
                  "memory at its largest (numa_maps, every second, fill included). Held: both DRAM "
                  "maxima at most the budget + %d MiB (one THP), nothing on another DRAM node. "
