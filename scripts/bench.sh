@@ -88,7 +88,7 @@ done
 # allocations land on it, the highest RAM; bench-guest.sh locks what the
 # workload must not have there (mv-hog, Documentation/bench.rst).
 budget_b=$(numfmt --from=iec "${BENCH_BUDGET:-32M}")
-node1=${MEMVIEW_VM_NUMA_NODE1:-$(((budget_b + (2 << 20) - 1) / (2 << 20) * 2 + 96))M}
+node1=${MEMVIEW_VM_NUMA_NODE1:-$((((budget_b + (2 << 20) - 1) >> 21 << 1) + 96))M}
 log "booting $kver for the benchmarks (about 30 minutes under TCG); output in $out"
 vm_rc=0
 MEMVIEW_VM_TIMEOUT=${MEMVIEW_VM_TIMEOUT:-3000} MEMVIEW_VM_NUMA=1 MEMVIEW_VM_NUMA_NODE1=$node1 \

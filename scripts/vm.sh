@@ -149,17 +149,17 @@ if [[ ${MEMVIEW_VM_NUMA:-0} == 1 && -n ${MEMVIEW_VM_NUMA_NODE1:-} ]]; then
 	# One CPU per node: two sockets, or the kernel warns that CPUs sharing
 	# a cache are on different nodes.
 	numa=(
-		-smp 2,sockets=2,cores=1,threads=1
+		-smp "2,sockets=2,cores=1,threads=1"
 		-object "memory-backend-ram,id=ram-node0,size=$((4096 - node1_mib))M"
-		-numa node,nodeid=0,cpus=0,memdev=ram-node0
+		-numa "node,nodeid=0,cpus=0,memdev=ram-node0"
 		-object "memory-backend-ram,id=ram-node1,size=${node1_mib}M"
-		-numa node,nodeid=1,cpus=1,memdev=ram-node1
+		-numa "node,nodeid=1,cpus=1,memdev=ram-node1"
 	)
 elif [[ ${MEMVIEW_VM_NUMA:-0} == 1 ]]; then
 	numa=(
 		-smp 2
 		-object memory-backend-ram,id=ram-node0,size=4G
-		-numa node,nodeid=0,cpus=0-1,memdev=ram-node0
+		-numa "node,nodeid=0,cpus=0-1,memdev=ram-node0"
 	)
 fi
 
