@@ -158,7 +158,7 @@ if [[ ${MEMVIEW_VM_NUMA:-0} == 1 && -n ${MEMVIEW_VM_NUMA_NODE1:-} ]]; then
 elif [[ ${MEMVIEW_VM_NUMA:-0} == 1 ]]; then
 	numa=(
 		-smp 2
-		-object memory-backend-ram,id=ram-node0,size=4G
+		-object "memory-backend-ram,id=ram-node0,size=4G"
 		-numa "node,nodeid=0,cpus=0-1,memdev=ram-node0"
 	)
 fi
