@@ -14,9 +14,15 @@
 #     1. migration throughput, move_pages(2), memcpy and a 64-bit copy loop
 #                                                          mig-{move_pages,memcpy,wordcopy}.txt
 #     3. overhead: numa_balancing=0 vs 2                   overhead.txt
-#     2. placement with first touch (placed with move_pages, see below), then
-#        with the kernel's tiering, DRAM held to the budget by a locked hog
+#     2. placement with first touch, then with the kernel's tiering, the
+#        workload's DRAM held to the budget on the budget node (below)
 #                                                          place-{firsttouch,kernel}-*.txt
+#
+# The budget node: the guest is booted with a small second DRAM node with
+# CPU 1 (scripts/bench.sh: MEMVIEW_VM_NUMA_NODE1).  Every placement run
+# puts the workload on that node's CPU; the first-touch and kernel runs
+# also bind its memory to that node and the CXL node, after mv-hog has
+# locked the node's memory beyond the budget and the kernel's watermarks.
 #
 # Raw data goes to $MEMVIEW_OUT/data/; the host (bench/report.py) makes
 # results.json, the plots and summary.md from it.  A phase that fails is
@@ -26,6 +32,14 @@ set -uo pipefail
 # The whole script is one compound command, read before it runs: editing
 # this file on the host while a run is going does not break the run.
 {
+
+# With a budget node (below), everything here and every child prefers node
+# 0's memory, so that the budget node holds only what the workload puts
+# there; the placement runs set the workload's own policy.
+if [[ -z ${BENCH_MEMPOLICY_SET:-} && -e /sys/devices/system/node/node1/cpulist ]] &&
+	[[ -n $(cat /sys/devices/system/node/node1/cpulist) ]] && command -v numactl >/dev/null; then
+	BENCH_MEMPOLICY_SET=1 exec numactl --preferred=0 -- "$0" "$@"
+fi
 
 D=$MEMVIEW_OUT/data
 mkdir -p "$D"
@@ -37,7 +51,6 @@ WL=tools/workload/mv-workload
 MIG=bench/mv-migbench
 RES=bench/mv-residency
 HOG=bench/mv-hog
-PLACE=bench/mv-place
 KO=${MEMVIEW_KO:-build/$(uname -r)/memview.ko}
 
 SIZE=${BENCH_SIZE:-64M}
@@ -52,10 +65,13 @@ MIG_REPS=${BENCH_MIG_REPS:-3}
 MIG_CALLS=${BENCH_MIG_CALLS:-256}
 OVH_DURATION=${BENCH_OVH_DURATION:-8}
 OVH_REPS=${BENCH_OVH_REPS:-3}
-# "memview kernel": phase A, phase B (for debugging one of them alone)
+# "memview kernel": phase A, phase B (for debugging one of them alone);
+# "kernel-placement": phase B's first-touch and kernel placement runs only
+PHASES=${BENCH_PHASES:-memview kernel}
 EVAC=${BENCH_EVAC:-1}
-# Free node-0 memory the hog leaves beyond the budget and the watermarks.
-HOG_MARGIN=${BENCH_HOG_MARGIN:-0}
+# Free budget-node memory the hog leaves beyond the budget and the low
+# watermark: room for the workload's page tables (one per THP, Documentation/bench.rst).
+HOG_MARGIN=${BENCH_HOG_MARGIN:-256K}
 EVAC_SIZE=${BENCH_EVAC_SIZE:-32M}
 # A second memview placement run with these policy options ("" = none).
 TUNED=${BENCH_MEMVIEW_TUNED---hot-rounds 1 --cold-rounds 16}
@@ -83,6 +99,20 @@ HOG_MARGIN_B=$(bytes "$HOG_MARGIN")
 	echo "cpus=$(nproc) clk_tck=$CLK_TCK"
 } >"$D/params.txt"
 cp /proc/meminfo "$D/meminfo-start.txt"
+
+# The budget node: a node other than 0 with CPUs (scripts/vm.sh
+# MEMVIEW_VM_NUMA_NODE1); empty when the guest has none.
+BNODE=''
+for n in /sys/devices/system/node/node[1-9]*; do
+	if [[ -n $(cat "$n/cpulist" 2>/dev/null) ]]; then
+		BNODE=${n##*/node}
+		break
+	fi
+done
+# Every placement run's workload runs on the budget node's CPUs.
+WL_CPUS=()
+[[ -z $BNODE ]] || WL_CPUS=(numactl "--cpunodebind=$BNODE")
+echo "budget_node=$BNODE budget_node_cpus=$(cat "/sys/devices/system/node/node$BNODE/cpulist" 2>/dev/null)" >>"$D/params.txt"
 
 cold_range() { # 0xSTART:0xSIZE -> START:SIZE as mv-residency wants it
 	printf '%d:%d' "${MEMVIEW_CXL_RANGE%%:*}" "${MEMVIEW_CXL_RANGE#*:}"
@@ -124,6 +154,35 @@ mv_stat() { # key -> total since load (memviewctl stats)
 vmstat_sum() { # regex over /proc/vmstat names
 	awk -v re="$1" '$1 ~ re {s += $2} END {print s + 0}' /proc/vmstat
 }
+node_free_kb() { # NODE
+	awk '/MemFree/ {print $4}' "/sys/devices/system/node/node$1/meminfo"
+}
+
+# Every second while PID lives: the budget node's free memory, the
+# workload's anonymous pages per node (/proc/WLPID/numa_maps, the mappings
+# with anon=; WLPID is the pid= of WL_OUT's first line once it is there,
+# PID before: with a numactl prefix that is the workload already)
+# and the migration counters of /proc/vmstat, one line of key=value:
+#   t=S free_kb=KB wl=NODE:PAGES,... pgdemote=N pgpromote=N
+#   promote_candidate=N hint_faults=N
+# (bench/report.py: the workload's DRAM on each node, against the budget).
+node_watch() { # PID WL_OUT FILE
+	local run_pid=$1 wl_out=$2 out=$3 pid=$1 t0 wl l
+	t0=$(date +%s.%N)
+	: >"$out"
+	while kill -0 "$run_pid" 2>/dev/null; do
+		l=$(head -n 1 "$wl_out" 2>/dev/null)
+		[[ $l != pid=* ]] || pid=$(field pid "$l")
+		wl=$(awk '/ anon=/ {for (i = 2; i <= NF; i++) if ($i ~ /^N[0-9]+=/) {split(substr($i, 2), a, "="); s[a[1]] += a[2]}}
+			END {for (n in s) printf "%s%s:%d", (k++ ? "," : ""), n, s[n]}' "/proc/$pid/numa_maps" 2>/dev/null)
+		printf 't=%s free_kb=%s wl=%s pgdemote=%s pgpromote=%s promote_candidate=%s hint_faults=%s\n' \
+			"$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}')" \
+			"$(node_free_kb "$BNODE")" "${wl:-none}" "$(vmstat_sum '^pgdemote_')" \
+			"$(vmstat_sum '^pgpromote_success$')" "$(vmstat_sum '^pgpromote_candidate$')" \
+			"$(vmstat_sum '^numa_hint_faults$')" >>"$out"
+		sleep 1
+	done
+}
 
 # One mv-workload run with residency sampling.
 # usage: place_run NAME PATTERN [prefix command...]
@@ -141,33 +200,31 @@ place_run() {
 		mvpp0=$(mv_stat pingpongs) mvr0=$(mv_stat rounds)
 		mvt0=$(memviewd_ticks)
 	fi
-	# The sampler first: it waits for the workload's first line itself
-	# (and, with a PLACE_SETUP step, for that step to be done).
+	# The sampler first: it waits for the workload's first line itself.
 	: >"$wl_out"
-	rm -f "$res_out.start"
 	nice -n -10 "$RES" --wl-out "$wl_out" --cold "$COLD" --interval "$SAMPLE_MS" \
-		${PLACE_SETUP:+--start-file "$res_out.start"} >"$res_out" 2>"$res_out.err" &
+		>"$res_out" 2>"$res_out.err" &
 	local res_pid=$!
 	t0=$(date +%s.%N)
 	"$@" "$WL" --size "$SIZE" --hot-fraction "$HOT" --access "$pattern" \
 		--duration "$DURATION" --shift-after "$(awk -v d="$DURATION" 'BEGIN{print d/2}')" \
 		--verify-interval 0 --seed 7 >"$wl_out" 2>&1 &
-	local run_pid=$!
+	local run_pid=$! watch_pid=''
+	# With a numactl prefix the workload is run_pid (numactl execs it).
+	if [[ -n $BNODE ]]; then
+		node_watch "$run_pid" "$wl_out" "$D/place-$name-$pattern.nodes" &
+		watch_pid=$!
+	fi
 	if ! line=$(wl_line "$wl_out"); then
 		err "placement $name $pattern: no pid line: $(head -c 300 "$wl_out")"
 		kill "$run_pid" "$res_pid" 2>/dev/null
-		wait "$run_pid" "$res_pid"
+		wait "$run_pid" "$res_pid" $watch_pid
 		return 1
 	fi
 	t1=$(date +%s.%N)
-	if [[ -n ${PLACE_SETUP:-} ]]; then
-		"$PLACE_SETUP" "$(field pid "$line")" "$(field addr "$line")" "$(field len "$line")" ||
-			err "placement $name $pattern: $PLACE_SETUP failed"
-		: >"$res_out.start"
-	fi
 	rc=0
 	wait "$run_pid" || rc=$?
-	wait "$res_pid"
+	wait "$res_pid" $watch_pid
 	{
 		echo "name=$name pattern=$pattern rc=$rc fill_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')"
 		echo "pgdemote=$(($(vmstat_sum '^pgdemote_') - d0)) pgpromote=$(($(vmstat_sum '^pgpromote_success$') - p0))"
@@ -239,10 +296,10 @@ phase_memview() {
 
 	local p
 	for p in $PATTERNS; do
-		place_run memview "$p" "$MEMVIEWCTL" run --budget "$BUDGET" --
+		place_run memview "$p" "${WL_CPUS[@]}" "$MEMVIEWCTL" run --budget "$BUDGET" --
 		if [[ -n $TUNED ]]; then
 			# shellcheck disable=SC2086 # options, split on purpose
-			place_run memview-tuned "$p" "$MEMVIEWCTL" run --budget "$BUDGET" $TUNED --
+			place_run memview-tuned "$p" "${WL_CPUS[@]}" "$MEMVIEWCTL" run --budget "$BUDGET" $TUNED --
 			restore_policy
 		fi
 	done
@@ -354,23 +411,56 @@ tiering() { # on|off
 }
 
 HOG_PID=''
-# Lock node 0's memory until BUDGET + half way between the node's low and
-# high watermarks + the DMA zone's free pages (user pages cannot use them)
-# + HOG_MARGIN are free: the workload then finds about BUDGET before its
-# allocations fall back to the CXL node (below the low watermark), and
-# kswapd, which reclaims up to the high one, leaves it about as much
-# (Documentation/bench.rst: why, and the limits).
+# Lock the budget node's memory (mv-hog) until BUDGET + the node's low
+# watermark + HOG_MARGIN are free.  A bound first-touch allocation takes
+# the node down to its low watermark before it falls back to the CXL node,
+# so the fill gets BUDGET (+ HOG_MARGIN, less the page tables); with
+# numa_balancing=2 kswapd then demotes until the node is above its
+# promotion watermark (low + twice the low-high gap): the kernel keeps
+# that much less (about 1.5 MiB here) as its own headroom.  Everything else of the guest
+# prefers node 0 (the top of this script), so the hog only ever meets the
+# workload and a few kernel threads of its CPU there (Documentation/bench.rst).
+# Free pages on the budget node's per-CPU lists, which MemFree does not count.
+pcp_pages() {
+	awk -v n="$BNODE" '$1 == "Node" {z = ($2 == n ",")} z && $1 == "count:" {s += $2} END {print s + 0}' /proc/zoneinfo
+}
 hog_start() {
-	local free_kb high_pages low_pages dma_free target
+	local free_kb low_pages high_pages promo_pages target i p file_kb
+	hog_stop
+	# Pages of the guest's processes on the budget node (from before they
+	# preferred node 0: boot, guest-setup) move to node 0, the rest of the
+	# page cache is dropped: what is left there cannot be reclaimed under
+	# the workload (kswapd reclaiming file pages would give it more than
+	# the budget).
+	for p in /proc/[0-9]*; do
+		migratepages "${p#/proc/}" "$BNODE" 0 2>/dev/null
+	done
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
-	free_kb=$(awk '/MemFree/ {print $4}' /sys/devices/system/node/node0/meminfo)
-	high_pages=$(awk '/^Node 0, zone/ {z=1} /^Node [1-9]/ {z=0} z && $1 == "high" {s += $2} END {print s + 0}' /proc/zoneinfo)
-	low_pages=$(awk '/^Node 0, zone/ {z=1} /^Node [1-9]/ {z=0} z && $1 == "low" {s += $2} END {print s + 0}' /proc/zoneinfo)
-	dma_free=$(awk '/^Node 0, zone +DMA$/ {z=1; next} /^Node/ {z=0} z && $1 == "pages" && $2 == "free" {print $3; exit}' /proc/zoneinfo)
-	target=$((BUDGET_B + (low_pages + high_pages) * 2048 + ${dma_free:-0} * 4096 + HOG_MARGIN_B))
-	say "hog: node 0 free $((free_kb >> 10)) MiB, low/high watermarks $((low_pages * 4 >> 10))/$((high_pages * 4 >> 10)) MiB -> lock until $((target >> 20)) MiB are free"
-	"$HOG" 0 "$target" >"$D/hog.txt" 2>&1 &
+	# Wait (60 s at most) for the per-CPU lists to drain to 1 MiB (see
+	# phase_kernel: vm.percpu_pagelist_high_fraction).
+	for ((i = 0; i < 60 && $(pcp_pages) > 256; i++)); do
+		sleep 1
+	done
+	free_kb=$(node_free_kb "$BNODE")
+	# (no process substitution: the guest has no /dev/fd)
+	# (the node's populated zones: unpopulated ones list watermarks too)
+	read -r low_pages high_pages promo_pages <<<"$(awk -v n="$BNODE" '
+		$1 == "Node" {z = ($2 == n ","); zl = zh = zp = 0}
+		z && $1 == "low" {zl = $2} z && $1 == "high" {zh = $2} z && $1 == "promo" {zp = $2}
+		z && $1 == "managed" && $2 > 0 {l += zl; h += zh; p += zp}
+		END {print l + 0, h + 0, p + 0}' /proc/zoneinfo)"
+	# File pages still there may be reclaimed under the workload: leave
+	# that much less free.
+	file_kb=$(awk '/Active\(file\)|Inactive\(file\)/ {s += $4} END {print s + 0}' "/sys/devices/system/node/node$BNODE/meminfo")
+	target=$((BUDGET_B + low_pages * 4096 + HOG_MARGIN_B - file_kb * 1024))
+	((target >= high_pages * 4096 + HOG_MARGIN_B)) || target=$((high_pages * 4096 + HOG_MARGIN_B))
+	say "hog: node $BNODE free $((free_kb >> 10)) MiB, file pages $file_kb KiB, low/high/promo watermarks $((low_pages * 4))/$((high_pages * 4))/$((promo_pages * 4)) KiB -> lock until $((target >> 10)) KiB are free"
+	if ((free_kb * 1024 < target)); then
+		err "hog: node $BNODE has $((free_kb >> 10)) MiB free, less than the budget + watermarks ($((target >> 20)) MiB): scripts/bench.sh sizes it (MEMVIEW_VM_NUMA_NODE1)"
+		return 1
+	fi
+	"$HOG" "$BNODE" "$target" >"$D/hog.txt" 2>&1 &
 	HOG_PID=$!
 	local i
 	for ((i = 0; i < 1200; i++)); do
@@ -380,11 +470,12 @@ hog_start() {
 	done
 	grep -q '^hog ready' "$D/hog.txt" || { err "hog failed: $(cat "$D/hog.txt")"; return 1; }
 	{
-		echo "target_free=$target node0_free_kb_before=$free_kb low_pages=$low_pages high_pages=$high_pages dma_free_pages=${dma_free:-0} margin=$HOG_MARGIN_B"
-		echo "node0_free_kb_after=$(awk '/MemFree/ {print $4}' /sys/devices/system/node/node0/meminfo)"
-		grep -E '^Node 0, zone|^ +(min|low|high) ' /proc/zoneinfo | tr -s ' ' | paste -sd ' '
+		echo "node=$BNODE target_free=$target free_kb_before=$free_kb low_pages=$low_pages high_pages=$high_pages promo_pages=$promo_pages margin=$HOG_MARGIN_B pcp_wait_s=$i file_kb=$file_kb"
+		echo "free_kb_after=$(node_free_kb "$BNODE") pcp_pages_after=$(pcp_pages)"
+		awk -v n="$BNODE" '$1 == "Node" {z = ($2 == n ",")} z && $1 ~ /^(Node|min|low|high|promo)$/' /proc/zoneinfo | tr -s ' ' | paste -sd ' '
 	} >>"$D/hog.txt"
-	say "hog: $(head -n 1 "$D/hog.txt")"
+	cat "$D/hog.txt" >>"$D/hog-all.txt"
+	say "hog: $(head -n 1 "$D/hog.txt"), node $BNODE free $(node_free_kb "$BNODE") KiB"
 }
 hog_stop() {
 	[[ -n $HOG_PID ]] || return 0
@@ -393,11 +484,33 @@ hog_stop() {
 	HOG_PID=''
 }
 
-firsttouch_setup() { # PID ADDR LEN
-	local out
-	out=$("$PLACE" "$1" "$(($2 + BUDGET_B))" "$(($3 - BUDGET_B))" "$CXL_NODE")
-	echo "firsttouch_setup $out" >>"$D/firsttouch.txt"
-	say "first touch: moved the buffer beyond ${BUDGET} to node $CXL_NODE: $out"
+# One constrained placement run: the workload on the budget node's CPUs,
+# its memory bound to the budget node and the CXL node; with the kernel's
+# tiering also MPOL_F_NUMA_BALANCING (numactl --balancing), without which
+# NUMA balancing never promotes a page of a bound policy that is on a node
+# of the policy (mpol_misplaced()).
+#
+# QEMU's virtio-9p cannot transfer into or out of the emulated CXL memory
+# (it is MMIO to QEMU: "virtio: bogus descriptor or out of resources", and
+# the guest's 9p hangs for good), and a bound workload's page cache may land
+# there: so everything it reads from the 9p root (the program, its
+# libraries) is read into the page cache first, on node 0, after the hog's
+# drop_caches.  Its output lines are short: 9p copies them (zero-copy only
+# above 1 KiB).
+# usage: bound_run firsttouch|kernel PATTERN
+bound_run() {
+	local name=$1 pattern=$2 bal=() f
+	[[ $name == kernel ]] && bal=(--balancing)
+	hog_start || return 1
+	for f in "$WL" $(ldd "$WL" | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i}') /etc/ld.so.cache; do
+		cat "$f" >/dev/null || err "preload $f failed"
+	done
+	[[ $name == kernel ]] && tiering on
+	# (numactl wants --balancing before the policy it applies to)
+	place_run "$name" "$pattern" numactl "${bal[@]}" "--cpunodebind=$BNODE" \
+		"--membind=$BNODE,$CXL_NODE"
+	tiering off
+	hog_stop
 }
 
 phase_kernel() {
@@ -405,45 +518,55 @@ phase_kernel() {
 	make_kmem_node || return 1
 	tiering off
 
-	say "1. migration throughput: move_pages, memcpy (node 0 <-> $CXL_NODE)"
-	"$MIG" --mode move_pages --node "$CXL_NODE" --size "$MIG_SIZE" --batches "$MIG_BATCHES" \
-		--reps "$MIG_REPS" --max-calls "$MIG_CALLS" >"$D/mig-move_pages.txt" ||
-		err "mv-migbench move_pages failed"
-	"$MIG" --mode memcpy --node "$CXL_NODE" --size "$MIG_SIZE" --batches "$MIG_BATCHES" \
-		--reps "$MIG_REPS" --max-calls "$MIG_CALLS" >"$D/mig-memcpy.txt" ||
-		err "mv-migbench memcpy failed"
-	"$MIG" --mode wordcopy --node "$CXL_NODE" --size "$MIG_SIZE" --batches "$MIG_BATCHES" \
-		--reps "$MIG_REPS" --max-calls "$MIG_CALLS" >"$D/mig-wordcopy.txt" ||
-		err "mv-migbench wordcopy failed"
+	if [[ " $PHASES " != *" kernel-placement "* ]]; then
+		say "1. migration throughput: move_pages, memcpy (node 0 <-> $CXL_NODE)"
+		"$MIG" --mode move_pages --node "$CXL_NODE" --size "$MIG_SIZE" --batches "$MIG_BATCHES" \
+			--reps "$MIG_REPS" --max-calls "$MIG_CALLS" >"$D/mig-move_pages.txt" ||
+			err "mv-migbench move_pages failed"
+		"$MIG" --mode memcpy --node "$CXL_NODE" --size "$MIG_SIZE" --batches "$MIG_BATCHES" \
+			--reps "$MIG_REPS" --max-calls "$MIG_CALLS" >"$D/mig-memcpy.txt" ||
+			err "mv-migbench memcpy failed"
+		"$MIG" --mode wordcopy --node "$CXL_NODE" --size "$MIG_SIZE" --batches "$MIG_BATCHES" \
+			--reps "$MIG_REPS" --max-calls "$MIG_CALLS" >"$D/mig-wordcopy.txt" ||
+			err "mv-migbench wordcopy failed"
 
-	local rep p
-	for ((rep = 1; rep <= OVH_REPS; rep++)); do
+		local rep
+		for ((rep = 1; rep <= OVH_REPS; rep++)); do
+			tiering off
+			ovh_run kernel off "$rep"
+			tiering on
+			ovh_run kernel on "$rep"
+		done
 		tiering off
-		ovh_run kernel off "$rep"
-		tiering on
-		ovh_run kernel on "$rep"
-	done
-	tiering off
+	fi
 
-	# First touch: what the kernel does with a budget-sized DRAM and no
-	# tiering is to put the first BUDGET bytes the workload touches in DRAM
-	# and the rest on the CXL node, and never move them.  Run under the hog
-	# it livelocked the guest (kswapd, with nothing but the programs' page
-	# cache to reclaim, Documentation/bench.rst), so that placement is made
-	# directly: the buffer is filled in DRAM, then everything after its
-	# first BUDGET bytes is moved to the CXL node (mv-place, move_pages)
-	# before sampling starts.
-	tiering off
+	if [[ -z $BNODE ]]; then
+		err "no budget node (a second DRAM node with a CPU: scripts/vm.sh MEMVIEW_VM_NUMA_NODE1): no first-touch or kernel placement runs"
+		return 1
+	fi
+	{
+		echo "# after kmem: numactl -H, memory tiers, demotion, fallback order"
+		numactl -H
+		grep -r . /sys/devices/virtual/memory_tiering/ 2>/dev/null
+		dmesg | grep -E 'Fallback order|Demotion targets' | tail -n 8
+		cat "/sys/devices/system/node/node$BNODE/meminfo"
+	} >"$D/budget-node.txt" 2>&1
+	# Per-CPU page lists hold free pages MemFree does not count, up to the
+	# low watermark / the node's CPUs each (about 4 MiB on the budget node),
+	# which the workload may get on top of what the hog left: keep them
+	# small for these runs (1/100000 of the zone, at least 4 batches; they
+	# shrink to it within seconds, hog_start waits) and put the setting back.
+	local p pcp_frac
+	pcp_frac=$(sysctl -n vm.percpu_pagelist_high_fraction)
+	sysctl -q vm.percpu_pagelist_high_fraction=100000 ||
+		err "sysctl vm.percpu_pagelist_high_fraction failed"
 	for p in $PATTERNS; do
-		PLACE_SETUP=firsttouch_setup place_run firsttouch "$p"
+		bound_run firsttouch "$p"
 	done
-	hog_start || return 1
 	for p in $PATTERNS; do
-		tiering on
-		place_run kernel "$p"
-		tiering off
+		bound_run kernel "$p"
 	done
-	hog_stop
+	sysctl -q vm.percpu_pagelist_high_fraction="$pcp_frac"
 }
 
 # Vitals every 5 s, to see what the guest was doing when a phase is slow:
@@ -463,9 +586,8 @@ vitals() {
 vitals &
 VITALS_PID=$!
 trap 'hog_stop; kill $VITALS_PID 2>/dev/null' EXIT
-PHASES=${BENCH_PHASES:-memview kernel}
 case " $PHASES " in *" memview "*) phase_memview ;; esac
-case " $PHASES " in *" kernel "*) phase_kernel ;; esac
+case " $PHASES " in *" kernel "* | *" kernel-placement "*) phase_kernel ;; esac
 cp /proc/vmstat "$D/vmstat-end.txt"
 say "done; errors: $(wc -l <"$D/errors.txt")"
 exit 0

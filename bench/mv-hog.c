@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mv-hog: take one node's memory, locked, until only a given amount is
- * free there (the kernel tiering baseline of bench/ holds DRAM to a budget
- * this way; Documentation/bench.rst).
+ * free there (the kernel tiering baseline of bench/ holds the budget node to
+ * the DRAM budget this way; Documentation/bench.rst).
  *
  *   mv-hog NODE FREE_BYTES
  *
- * Binds itself to NODE (MPOL_BIND) and, 4 MiB at a time, maps, locks
- * (mlock: unevictable, neither reclaimed nor demoted) and writes memory
- * while the node's MemFree (/sys/devices/system/node/nodeN/meminfo) is
- * above FREE_BYTES + 4 MiB.  It checks before each step, so it never pushes
- * the node into reclaim (a bound allocation that has to reclaim can
- * livelock a guest whose programs live on 9p).  Then it prints
+ * Binds itself to NODE (MPOL_BIND) and, at most 4 MiB at a time, maps,
+ * locks (mlock: unevictable, neither reclaimed nor demoted) and writes
+ * memory while the node's MemFree (/sys/devices/system/node/nodeN/meminfo)
+ * is above FREE_BYTES: each step takes what is above FREE_BYTES, up to
+ * 4 MiB, so it ends within a page or so (per-CPU page lists make MemFree
+ * move by a batch at a time) of FREE_BYTES.  It checks before each step,
+ * so it never pushes the node into reclaim (a bound allocation that has to
+ * reclaim can livelock a guest whose programs live on 9p) as long as
+ * FREE_BYTES is above the node's low watermark.  Once there, it watches
+ * MemFree for a few seconds more and takes what comes back (per-CPU page
+ * lists draining into it).  Then it prints
  * "hog ready BYTES free=BYTES" and sleeps until SIGTERM or SIGINT.
  */
 #include <numaif.h>
@@ -22,6 +27,8 @@
 #include <unistd.h>
 
 #define CHUNK (4UL << 20)
+#define SETTLE_S 3
+#define SETTLE_MAX_S 30
 
 static unsigned long long node_free(int node)
 {
@@ -50,7 +57,7 @@ int main(int argc, char **argv)
 	unsigned long mask[16] = { 0 };
 	unsigned long long target, total = 0;
 	size_t i, page = (size_t)sysconf(_SC_PAGESIZE);
-	int node;
+	int node, stable = 0, waited = 0;
 	char *p;
 
 	if (argc != 3) {
@@ -68,21 +75,39 @@ int main(int argc, char **argv)
 		perror("mv-hog: set_mempolicy");
 		return 1;
 	}
-	while (node_free(node) > target + CHUNK) {
-		p = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
+	/*
+	 * Then until MemFree has stayed at most a page above FREE_BYTES for
+	 * SETTLE_S seconds in a row (at most SETTLE_MAX_S): per-CPU free
+	 * lists (pages MemFree does not count) drain back into it a second or
+	 * so after the allocations stop, and the hog takes those as well.
+	 */
+	for (;;) {
+		unsigned long long f = node_free(node);
+		size_t step;
+
+		if (f < target + page) {
+			if (++stable >= SETTLE_S || waited >= SETTLE_MAX_S)
+				break;
+			sleep(1);
+			waited++;
+			continue;
+		}
+		stable = 0;
+		step = f - target > CHUNK ? CHUNK : (f - target) / page * page;
+		p = mmap(NULL, step, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED) {
 			perror("mv-hog: mmap");
 			return 1;
 		}
-		madvise(p, CHUNK, MADV_NOHUGEPAGE);
-		if (mlock(p, CHUNK)) {
+		madvise(p, step, MADV_NOHUGEPAGE);
+		if (mlock(p, step)) {
 			perror("mv-hog: mlock");
 			return 1;
 		}
-		for (i = 0; i < CHUNK; i += page)
+		for (i = 0; i < step; i += page)
 			p[i] = 1;
-		total += CHUNK;
+		total += step;
 	}
 	printf("hog ready %llu free=%llu\n", total, node_free(node));
 	fflush(stdout);

@@ -23,6 +23,10 @@ GOALS = {
     "steady_hot_residency": 0.98,
     "overhead_max": 0.02,
 }
+# How far above the budget the first-touch and kernel runs' DRAM may go and
+# still count as held to it: one 2 MiB THP (the fill and the kernel's
+# promotions move whole THPs; Documentation/bench.rst).
+BUDGET_TOLERANCE = 2 << 20
 
 
 def kv_line(line):
@@ -146,14 +150,49 @@ def read_series(path):
     return rows
 
 
-def first_time(rows, t_from, thr):
+def first_time(rows, t_from, thr, t_to=None):
     for r in rows:
+        if t_to is not None and r["t"] >= t_to:
+            break
         if r["t"] >= t_from and r["hot_pages"] and r["hot_dram"] / r["hot_pages"] >= thr:
             return r["t"] - t_from
     return None
 
 
-def placement_one(data, name, pattern, duration):
+def node_watch(data, name, pattern, params):
+    """The budget-node samples (bench-guest.sh node_watch): the workload's
+    anonymous pages per node over the run, the node's free memory, and the
+    migration counters."""
+    rows = kv_lines(os.path.join(data, "place-%s-%s.nodes" % (name, pattern)))
+    if not rows:
+        return None
+    bnode = params.get("budget_node")
+    cxl = params.get("cxl_node")
+    per_node = {}
+    for r in rows:
+        wl = str(r.get("wl", ""))
+        for tok in wl.split(","):
+            if ":" in tok:
+                n, pages = tok.split(":")
+                per_node.setdefault(int(n), []).append(int(pages))
+    max_on = {n: max(v) * PAGE for n, v in per_node.items()}
+    other = {n: b for n, b in max_on.items() if n not in (bnode, cxl)}
+    first, last = rows[0], rows[-1]
+    return {
+        "budget_node": bnode,
+        "samples": len(rows),
+        "max_bytes_per_node": {str(n): b for n, b in sorted(max_on.items())},
+        "budget_node_max_bytes": max_on.get(bnode, 0),
+        "other_dram_max_bytes": max(other.values()) if other else 0,
+        "budget_node_free_kb_min": min(r["free_kb"] for r in rows if "free_kb" in r),
+        "pgdemote": last.get("pgdemote", 0) - first.get("pgdemote", 0),
+        "pgpromote": last.get("pgpromote", 0) - first.get("pgpromote", 0),
+        "promote_candidate": last.get("promote_candidate", 0) - first.get("promote_candidate", 0),
+        "hint_faults": last.get("hint_faults", 0) - first.get("hint_faults", 0),
+    }
+
+
+def placement_one(data, name, pattern, duration, params=None):
     rows = read_series(os.path.join(data, "place-%s-%s.txt" % (name, pattern)))
     meta = kv_file(os.path.join(data, "place-%s-%s.meta" % (name, pattern)))
     # After its duration the workload checksums its whole buffer (the cold
@@ -195,8 +234,8 @@ def placement_one(data, name, pattern, duration):
         "max_sample_interval_s": max([b["t"] - a["t"] for a, b in zip(rows, rows[1:])] or [0]),
         "shift_at_s": shift_t, "end_s": end_t,
         "fill_s": meta.get("fill_s"),
-        "t90_initial_s": first_time(rows, 0.0, 0.90),
-        "t95_initial_s": first_time(rows, 0.0, 0.95),
+        "t90_initial_s": first_time(rows, 0.0, 0.90, shift_t),
+        "t95_initial_s": first_time(rows, 0.0, 0.95, shift_t),
         "t90_after_shift_s": first_time(rows, shift_t, 0.90) if shift_t is not None else None,
         "t95_after_shift_s": first_time(rows, shift_t, 0.95) if shift_t is not None else None,
         "steady_hot_residency_before_shift": steady(0.0, before_end),
@@ -215,6 +254,8 @@ def placement_one(data, name, pattern, duration):
         "workload_result": meta.get("result"),
         "memviewd_cpu_s": (meta["memviewd_ticks"] / 100.0) if "memviewd_ticks" in meta else None,
         "kswapd_cpu_s": meta.get("kswapd_ticks", 0) / 100.0,
+        "pgdemote": meta.get("pgdemote"), "pgpromote": meta.get("pgpromote"),
+        "nodes": node_watch(data, name, pattern, params or {}),
         "rows": rows,
     }
 
@@ -548,6 +589,57 @@ def summary(out, res):
             r["pingpongs_observed"], fmt(r["pingpongs_mover_counter"]),
             r["dram_bytes_max"] / (1 << 20), fmt(r["workload_ops_per_s"], "", 2),
             "%s / %s" % (fmt(r["median_sample_interval_s"], "", 2), fmt(r["max_sample_interval_s"], " s", 1))))
+    budget = p.get("budget", 0)
+    bl = [r for r in res["placement"] if r and r["system"] in ("kernel", "firsttouch")]
+    if bl:
+        L.append("")
+        L.append("DRAM held to the budget (first touch and kernel: the workload's memory bound to the "
+                 "budget node %s and the CXL node %s, the node's memory beyond %d MiB + its low "
+                 "watermark locked; Documentation/bench.rst). Per node: the workload's anonymous "
+                 "memory at its largest (numa_maps, every second, fill included). Held: both DRAM "
+                 "maxima at most the budget + %d MiB (one THP), nothing on another DRAM node. "
+                 "Counters: /proc/vmstat over the run, system-wide." % (p.get("budget_node", "?"), p.get("cxl_node", "?"),
+                                          budget >> 20, BUDGET_TOLERANCE >> 20))
+        L.append("")
+        L.append("| pattern | system | DRAM MiB max / median (pagemap) | budget node MiB max | other DRAM "
+                 "MiB max | node free MiB min | pgdemote | pgpromote | promote candidates | "
+                 "NUMA hint faults | held |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in bl:
+            nd = r.get("nodes") or {}
+            held = (r["dram_bytes_max"] <= budget + BUDGET_TOLERANCE
+                    and nd.get("budget_node_max_bytes", 0) <= budget + BUDGET_TOLERANCE
+                    and not nd.get("other_dram_max_bytes"))
+            r["budget_held"] = held
+            mib = lambda v: "%.1f" % (v / (1 << 20)) if v is not None else "n/a"
+            L.append("| %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r["pattern"], r["system"], mib(r["dram_bytes_max"]), mib(r["dram_bytes_median"]),
+                mib(nd.get("budget_node_max_bytes")), mib(nd.get("other_dram_max_bytes")),
+                "%.1f" % (nd["budget_node_free_kb_min"] / 1024) if nd else "n/a",
+                fmt(nd.get("pgdemote", r.get("pgdemote")), "", 0),
+                fmt(nd.get("pgpromote", r.get("pgpromote")), "", 0),
+                fmt(nd.get("promote_candidate"), "", 0), fmt(nd.get("hint_faults"), "", 0),
+                "yes" if held else "**no**"))
+        still = [r for r in bl if r["system"] == "kernel"
+                 and not (r.get("pgdemote") or 0) + (r.get("pgpromote") or 0)]
+        if still:
+            L.append("")
+            L.append("The kernel moved no page in %s: the hot set was in DRAM from the fill on "
+                     "(the workload fills its buffer in order and the hot set starts at its "
+                     "beginning), so its tiering had nothing to do." % ", ".join(
+                         "%s/%s" % (r["system"], r["pattern"]) for r in still))
+    over = [r for r in bl if not r.get("budget_held")]
+    if over:
+        L.append("")
+        L.append("**Not comparable:** the DRAM limit did not hold for %s: the workload had up to %s "
+                 "MiB of DRAM against a budget of %d MiB (Documentation/bench.rst, the budget node). "
+                 "Those rows had more DRAM than memview was given; their residency is an upper bound, "
+                 "not a like-for-like figure, and so are the convergence and migrated-bytes goals "
+                 "against them." % (
+                     ", ".join("%s/%s" % (r["system"], r["pattern"]) for r in over),
+                     "/".join("%.0f" % (max(r["dram_bytes_max"], (r.get("nodes") or {}).get(
+                         "budget_node_max_bytes", 0)) / (1 << 20)) for r in over),
+                     budget >> 20))
     for pat in res["patterns"]:
         if os.path.exists(os.path.join(out, "placement-%s.png" % pat)):
             L.append("")
@@ -705,7 +797,7 @@ def main():
     place = []
     for pat in patterns:
         for name in ("firsttouch", "kernel", "memview", "memview-tuned"):
-            place.append(placement_one(data, name, pat, params.get("duration")))
+            place.append(placement_one(data, name, pat, params.get("duration"), params))
     res = {
         "params": params, "patterns": patterns,
         "migration": mig,

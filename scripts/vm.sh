@@ -43,6 +43,13 @@
 #                       lower-tier node (the benchmarks' baseline).  Without
 #                       an SRAT the guest has one node and kmem memory joins
 #                       node 0.
+#   MEMVIEW_VM_NUMA_NODE1  with MEMVIEW_VM_NUMA=1, a size (e.g. 64M, a
+#                       multiple of 2 MiB): the SRAT gets a second DRAM node,
+#                       node 1, of that size with CPU 1 (node 0 keeps the
+#                       rest of the 4 GiB and CPU 0); the CXL window's node
+#                       is then node 2.  The benchmarks' kernel-tiering
+#                       baseline holds a workload's DRAM to a budget on it
+#                       (Documentation/bench.rst).
 #   MEMVIEW_QEMU        QEMU binary (default qemu-system-x86_64)
 set -euo pipefail
 
@@ -134,11 +141,25 @@ append=(
 # shellcheck disable=SC2206 # word splitting intended
 [[ -z ${MEMVIEW_VM_APPEND:-} ]] || append+=($MEMVIEW_VM_APPEND)
 
-numa=()
-if [[ ${MEMVIEW_VM_NUMA:-0} == 1 ]]; then
+numa=(-smp 2)
+if [[ ${MEMVIEW_VM_NUMA:-0} == 1 && -n ${MEMVIEW_VM_NUMA_NODE1:-} ]]; then
+	node1_mib=$(($(numfmt --from=iec "${MEMVIEW_VM_NUMA_NODE1%B}") >> 20))
+	((node1_mib >= 16 && node1_mib <= 512 && node1_mib % 2 == 0)) ||
+		die "MEMVIEW_VM_NUMA_NODE1=$MEMVIEW_VM_NUMA_NODE1: 16M..512M (the PMEM range follows), a multiple of 2 MiB"
+	# One CPU per node: two sockets, or the kernel warns that CPUs sharing
+	# a cache are on different nodes.
 	numa=(
-		-object memory-backend-ram,id=ram-node0,size=4G
-		-numa node,nodeid=0,cpus=0-1,memdev=ram-node0
+		-smp "2,sockets=2,cores=1,threads=1"
+		-object "memory-backend-ram,id=ram-node0,size=$((4096 - node1_mib))M"
+		-numa "node,nodeid=0,cpus=0,memdev=ram-node0"
+		-object "memory-backend-ram,id=ram-node1,size=${node1_mib}M"
+		-numa "node,nodeid=1,cpus=1,memdev=ram-node1"
+	)
+elif [[ ${MEMVIEW_VM_NUMA:-0} == 1 ]]; then
+	numa=(
+		-smp 2
+		-object "memory-backend-ram,id=ram-node0,size=4G"
+		-numa "node,nodeid=0,cpus=0-1,memdev=ram-node0"
 	)
 fi
 
@@ -149,7 +170,7 @@ args=(
 	-accel tcg
 	# Without -hypervisor, 6.12 warns when a CXL region commits.
 	-cpu "max,-hypervisor"
-	-smp 2 -m 4G
+	-m 4G
 	"${numa[@]}"
 	-display none
 	-chardev "file,id=con,path=$out/serial.log" -serial chardev:con
