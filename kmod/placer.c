@@ -97,6 +97,9 @@ struct memview_cand {
  * @hotc: slice pages accessed in hot_rounds consecutive scans
  * @nr_hot: entries in @hotc
  * @max_cand: room in @cold and in @hotc
+ * @want_cold: collect @cold (the process has a DRAM budget)
+ * @cleared: accessed bits were cleared (a TLB flush is due)
+ * @hist: eligible demotion candidates by heat (memview_place())
  * @young: per page of the current PMD, accessed bit found set
  * @kinds: per page of the current PMD, what it is (walk.c)
  */
@@ -113,6 +116,9 @@ struct memview_scan {
 	struct memview_cand *hotc;
 	u32 nr_hot;
 	u32 max_cand;
+	bool want_cold;
+	bool cleared;
+	u32 hist[256];
 	bool young[MEMVIEW_BATCH_PAGES];
 	u8 kinds[MEMVIEW_BATCH_PAGES];
 };
@@ -180,6 +186,19 @@ static void memview_add_cand(struct memview_cand *arr, u32 *nr, u32 max,
 	}
 }
 
+/*
+ * The heat a slice page found accessed needs to be promoted even if its
+ * accesses were not in hot_rounds consecutive scans: one access adds 64 and
+ * the heat loses a quarter per scan, so for hot_rounds 2 this is an access
+ * now and another within the last 7 scans.  A workload whose passes over
+ * its hot set take longer than a scan interval (a hot set partly in slow
+ * memory) is seen accessed in scattered scans, never in consecutive ones.
+ */
+static unsigned long memview_hot_heat(const struct memview_policy *pol)
+{
+	return min(64UL + 8UL * (pol->hot_rounds - 1), 255UL);
+}
+
 /* Update the heat of the pages of one PMD after the accessed bits were read. */
 static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 				unsigned long n)
@@ -206,7 +225,7 @@ static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 		young = H_YOUNG(e);
 		idle = H_IDLE(e);
 		heat = H_HEAT(e);
-		heat -= heat / 4;
+		heat = heat * 3 / 4;	/* reaches 0: no access for ~17 scans */
 		if (accessed) {
 			young = min(young + 1, 255UL);
 			idle = 0;
@@ -221,14 +240,20 @@ static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 
 		if (kind == MEMVIEW_PTE_SLICE) {
 			sc->slice++;
-			if (young >= sc->pol.hot_rounds)
+			if (young >= sc->pol.hot_rounds ||
+			    (accessed && heat >= memview_hot_heat(&sc->pol)))
 				memview_add_cand(sc->hotc, &sc->nr_hot,
 						 sc->max_cand, addr, e);
 		} else {
-			/* Every DRAM page: the budget may need more than the cold. */
 			sc->dram++;
-			memview_add_cand(sc->cold, &sc->nr_cold, sc->max_cand,
-					 addr, e);
+			/*
+			 * Every DRAM page of a process with a budget, in
+			 * address order: the budget may need more than the
+			 * idle ones.  Without a budget nothing is demoted.
+			 */
+			if (sc->want_cold)
+				memview_add_cand(sc->cold, &sc->nr_cold,
+						 sc->max_cand, addr, e);
 		}
 	}
 }
@@ -241,7 +266,7 @@ static void memview_scan_pmd(struct memview_scan *sc,
 			     struct vm_area_struct *vma, unsigned long start,
 			     unsigned long end)
 {
-	unsigned long n = (end - start) >> PAGE_SHIFT, i;
+	unsigned long n = (end - start) >> PAGE_SHIFT, i, nr_young;
 	struct mm_struct *mm = sc->mm;
 	pmd_t *pmdp, pmd;
 	spinlock_t *ptl;
@@ -297,9 +322,12 @@ static void memview_scan_pmd(struct memview_scan *sc,
 	spin_unlock(ptl);
 	rcu_read_unlock();
 update:
-	for (i = 0; i < n; i++)
-		if (sc->young[i])
-			STAT_ADD(sc->p, access_samples, 1);
+	for (i = 0, nr_young = 0; i < n; i++)
+		nr_young += sc->young[i];
+	if (nr_young) {
+		STAT_ADD(sc->p, access_samples, nr_young);
+		sc->cleared = true;
+	}
 	memview_scan_update(sc, start, n);
 }
 
@@ -377,11 +405,13 @@ static bool memview_too_recent(struct memview_scan *sc, unsigned long e,
 
 /*
  * Move the pages of @c[0..n) (sorted by address) in direction @dir, one PMD
- * batch at a time; record the move in their heat entries.  Returns pages
- * moved.
+ * batch at a time; record the move in their heat entries.  After the first
+ * batch, stop once @deadline (if not 0) has passed: the pages left count as
+ * skipped_rate.  Returns pages moved.
  */
 static u64 memview_move(struct memview_scan *sc, struct memview_migration *m,
-			struct memview_cand *c, u32 n, int dir)
+			struct memview_cand *c, u32 n, int dir,
+			ktime_t deadline)
 {
 	DECLARE_BITMAP(mask, MEMVIEW_BATCH_PAGES);
 	struct memview_migrate counters = {};
@@ -400,6 +430,10 @@ static u64 memview_move(struct memview_scan *sc, struct memview_migration *m,
 		if (!vma || !memview_vma_supported(vma)) {
 			i++;
 			continue;
+		}
+		if (i && deadline && ktime_after(ktime_get(), deadline)) {
+			STAT_ADD(p, skipped_rate, n - i);
+			break;
 		}
 		start = max(pmd_start, vma->vm_start);
 		end = min(pmd_start + PMD_SIZE, vma->vm_end);
@@ -457,7 +491,42 @@ static void memview_account_move(struct memview_proc *p, u64 n, bool down)
 	WRITE_ONCE(p->slice_pages, down ? to : from);
 }
 
-/* Decide and make the moves of one process after its scan. */
+/* Ranks of the eligible demotion candidates, coldest first (sc->hist). */
+struct memview_rank {
+	u32 heat;
+	u32 left;
+};
+
+static bool memview_rank_next(const u32 *hist, struct memview_rank *r,
+			      u32 *heat)
+{
+	while (r->heat < 256 && !r->left) {
+		if (++r->heat < 256)
+			r->left = hist[r->heat];
+	}
+	if (r->heat >= 256)
+		return false;
+	r->left--;
+	*heat = r->heat;
+	return true;
+}
+
+/*
+ * Decide and make the moves of one process after its scan
+ * (Documentation/tiering.rst, Placement):
+ *
+ *  1. over the budget: the coldest DRAM pages down to the budget (forced);
+ *  2. promotion candidates, hottest first: into the room under the budget,
+ *     then in exchange for the coldest DRAM pages left, as long as the
+ *     DRAM page is not hotter than the slice page;
+ *  3. if no promotion candidate is left waiting in the slices: the DRAM
+ *     pages idle for cold_rounds scans (with a budget only).
+ *
+ * Demotions are chosen coldest first by heat, so a page is never demoted
+ * while a colder one stays.  Forced and exchange demotions are made first,
+ * whatever the time; promotions and idle demotions stop after a scan
+ * interval of moving (one batch at least).
+ */
 static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 {
 	struct memview_proc *p = sc->p;
@@ -466,13 +535,18 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 					 sc->pol.scan_interval_ms);
 	u64 down_room = memview_rate_pages(sc->pol.demote_rate_mbps,
 					   sc->pol.scan_interval_ms);
+	ktime_t deadline = ktime_add_ms(ktime_get(), sc->pol.scan_interval_ms);
 	/*
 	 * DRAM use: the last full pass, or what the pass under way has seen
 	 * already if that is more (a pass can take many rounds).
 	 */
 	u64 dram = max(READ_ONCE(p->dram_pages), p->pass_dram);
-	u32 nr_down = 0, nr_up = 0, i;
-	u64 want_down, moved;
+	u64 forced = 0, room, n_direct, nr_exch = 0, k, moved, moved_down;
+	u32 nr_up = 0, nr_down = 0, nr_idle = 0, i;
+	u32 cut_heat = 0, cut_take = 0, heat;
+	struct memview_cand *idle = NULL;
+	struct memview_rank rank;
+	bool idle_ok;
 
 	/* Promotion candidates, hottest first, within rate and hysteresis. */
 	sort(sc->hotc, sc->nr_hot, sizeof(*sc->hotc),
@@ -489,66 +563,124 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 		sc->hotc[nr_up++] = sc->hotc[i];
 	}
 
-	/*
-	 * Demotion: every page idle for cold_rounds scans, and beyond that
-	 * the coldest pages until DRAM + promotions fits the budget.
-	 */
-	sort(sc->cold, sc->nr_cold, sizeof(*sc->cold),
-	     memview_cand_coldest_first, NULL);
-	want_down = 0;
-	if (budget && dram + nr_up > budget)
-		want_down = dram + nr_up - budget;
+	/* Demotion candidates (address order) by heat, outside hysteresis. */
+	memset(sc->hist, 0, sizeof(sc->hist));
+	for (i = 0; i < sc->nr_cold; i++) {
+		if (!memview_too_recent(sc, sc->cold[i].entry, DIR_DOWN))
+			sc->hist[H_HEAT(sc->cold[i].entry)]++;
+	}
+	rank.heat = 0;
+	rank.left = sc->hist[0];
+
+	if (budget && dram > budget)
+		forced = min(dram - budget, down_room);
+	for (k = 0; k < forced; k++)
+		if (!memview_rank_next(sc->hist, &rank, &heat))
+			break;
+	forced = k;
+
+	room = !budget ? U64_MAX : budget + forced > dram ?
+	       budget + forced - dram : 0;
+	n_direct = min_t(u64, nr_up, room);
+	/* Exchanges: hottest slice page for coldest DRAM page, not hotter. */
+	while (n_direct + nr_exch < nr_up && forced + nr_exch < down_room &&
+	       memview_rank_next(sc->hist, &rank, &heat) &&
+	       heat <= H_HEAT(sc->hotc[n_direct + nr_exch].entry))
+		nr_exch++;
+	if (n_direct + nr_exch < nr_up) {
+		STAT_ADD(p, skipped_no_space, nr_up - n_direct - nr_exch);
+		nr_up = n_direct + nr_exch;
+	}
+	/* Idle demotions only when no hot page waits in the slices. */
+	idle_ok = budget && nr_up == sc->nr_hot;
+
+	/* The k coldest: all below cut_heat, the first cut_take at it. */
+	k = forced + nr_exch;
+	if (k) {
+		u64 below = 0;
+
+		for (cut_heat = 0; cut_heat < 256; cut_heat++) {
+			if (below + sc->hist[cut_heat] >= k)
+				break;
+			below += sc->hist[cut_heat];
+		}
+		cut_take = k - below;
+	}
+	if (idle_ok)	/* the tail of hotc is free: nr_up <= nr_hot */
+		idle = sc->hotc + nr_up;
 	for (i = 0; i < sc->nr_cold; i++) {
 		unsigned long e = sc->cold[i].entry;
+		bool pick = false;
 
-		if (H_IDLE(e) < sc->pol.cold_rounds && nr_down >= want_down)
+		if (k && (H_HEAT(e) < cut_heat ||
+			  (H_HEAT(e) == cut_heat && cut_take))) {
+			pick = true;
+		} else if (!idle_ok || H_IDLE(e) < sc->pol.cold_rounds) {
 			continue;
+		}
 		if (memview_too_recent(sc, e, DIR_DOWN)) {
 			STAT_ADD(p, skipped_hysteresis, 1);
 			continue;
 		}
-		if (nr_down >= down_room) {
+		if (pick) {
+			if (H_HEAT(e) == cut_heat)
+				cut_take--;
+			sc->cold[nr_down++] = sc->cold[i];
+		} else if (nr_down + nr_idle < down_room &&
+			   nr_up + nr_idle < sc->max_cand) {
+			idle[nr_idle++] = sc->cold[i];
+		} else {
 			STAT_ADD(p, skipped_rate, 1);
-			continue;
 		}
-		sc->cold[nr_down++] = sc->cold[i];
 	}
-	/* What cannot be made room for is not promoted. */
-	if (budget && dram + nr_up > budget + nr_down) {
-		u64 room = budget + nr_down > dram ? budget + nr_down - dram : 0;
 
+	/* Forced and exchange demotions (already in address order). */
+	moved_down = memview_move(sc, m, sc->cold, nr_down, DIR_DOWN, 0);
+	STAT_ADD(p, demotions, moved_down);
+	memview_account_move(p, moved_down, true);
+	/* What could not be made room for is not promoted. */
+	if (budget) {
+		u64 now = dram > moved_down ? dram - moved_down : 0;
+
+		room = budget > now ? budget - now : 0;
 		if (nr_up > room) {
 			STAT_ADD(p, skipped_no_space, nr_up - room);
 			nr_up = room;
 		}
 	}
-
-	sort(sc->cold, nr_down, sizeof(*sc->cold), memview_cand_by_addr, NULL);
-	moved = memview_move(sc, m, sc->cold, nr_down, DIR_DOWN);
-	STAT_ADD(p, demotions, moved);
-	memview_account_move(p, moved, true);
 	sort(sc->hotc, nr_up, sizeof(*sc->hotc), memview_cand_by_addr, NULL);
-	moved = memview_move(sc, m, sc->hotc, nr_up, DIR_UP);
+	moved = memview_move(sc, m, sc->hotc, nr_up, DIR_UP, deadline);
 	STAT_ADD(p, promotions, moved);
 	memview_account_move(p, moved, false);
+	if (nr_idle) {
+		moved = memview_move(sc, m, idle, nr_idle, DIR_DOWN, deadline);
+		STAT_ADD(p, demotions, moved);
+		memview_account_move(p, moved, true);
+	}
 }
 
-static void memview_round_proc(struct memview_proc *p,
+/*
+ * One round of @p.  Returns whether it cleared accessed bits that the next
+ * round will decide on, so that the TLBs must be flushed: a process with a
+ * budget (demotions) or with pages in the slices (promotions).
+ */
+static bool memview_round_proc(struct memview_proc *p,
 			       struct memview_policy *pol, long budget,
 			       struct memview_migration *m,
 			       struct memview_scan *sc)
 {
 	struct task_struct *task;
 	ktime_t t0 = ktime_get();
+	bool flush;
 
 	memview_adopt_children(p);
 	task = get_pid_task(p->pid, PIDTYPE_TGID);
 	if (!task)
-		return;
+		return false;
 	sc->mm = get_task_mm(task);
 	put_task_struct(task);
 	if (!sc->mm)
-		return;
+		return false;
 
 	sc->p = p;
 	sc->pol = *pol;
@@ -556,6 +688,8 @@ static void memview_round_proc(struct memview_proc *p,
 	sc->deadline = ktime_add_us(t0, pol->max_scan_us);
 	sc->dram = sc->slice = sc->hot = 0;
 	sc->nr_cold = sc->nr_hot = 0;
+	sc->want_cold = p->dram_budget;
+	sc->cleared = false;
 	p->round++;
 
 	memview_drain_samples(p);
@@ -579,6 +713,9 @@ static void memview_round_proc(struct memview_proc *p,
 	atomic64_inc(&p->stats.rounds);
 	mmput(sc->mm);
 	sc->mm = NULL;
+	flush = sc->cleared &&
+		(p->dram_budget || sc->slice || READ_ONCE(p->slice_pages));
+	return flush;
 }
 
 static void memview_flush_tlb_local(void *unused)
@@ -595,6 +732,7 @@ static int memview_placer_fn(void *unused)
 
 	while (!kthread_should_stop()) {
 		struct memview_proc **procs = NULL;
+		bool flush;
 		int n, i;
 
 		mutex_lock(&memview_policy_lock);
@@ -614,20 +752,24 @@ static int memview_placer_fn(void *unused)
 				max_cand = 0;
 		}
 		sc->max_cand = max_cand;
+		flush = false;
 		for (i = 0; i < n; i++) {
 			if (max_cand)
-				memview_round_proc(procs[i], &pol,
-						   pol.pages_per_round / n,
-						   m, sc);
+				flush |= memview_round_proc(procs[i], &pol,
+							    pol.pages_per_round / n,
+							    m, sc);
 			memview_proc_put(procs[i]);
 		}
 		kfree(procs);
 		/*
 		 * Cleared accessed bits are set again only when the CPU walks
 		 * the page table, so stale TLB entries must go: one flush per
-		 * round (what reclaim leaves to chance, the sampler cannot).
+		 * round (what reclaim leaves to chance, the sampler cannot) -
+		 * if a process will decide on them: one with neither a budget
+		 * nor slice pages has nothing to decide, and its scan is for
+		 * the statistics only.
 		 */
-		if (n > 0 && (pol.samplers & MEMVIEW_SAMPLE_ACCESS_BIT))
+		if (flush)
 			on_each_cpu(memview_flush_tlb_local, NULL, 1);
 		atomic64_inc(&memview_totals.rounds);
 		schedule_timeout_interruptible(
