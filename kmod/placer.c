@@ -45,8 +45,8 @@ static struct task_struct *memview_placer_task;
 
 /*
  * Packed heat of one page, an xarray value entry (62 bits):
- *   0..7    young: consecutive scans that found the page accessed
- *   8..15   idle: consecutive scans that found it not accessed
+ *   0..7    young: consecutive scans that found the page accessed (<= 64)
+ *   8..15   idle: consecutive scans that found it not accessed (<= 64)
  *   16..23  heat: decayed score, +64 per access, x3/4 per scan
  *   24      sampled: a fault sample hit it since the last scan
  *   25..26  dir: last move by the placer, 0 none, 1 down, 2 up
@@ -204,7 +204,7 @@ static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 				unsigned long n)
 {
 	struct memview_proc *p = sc->p;
-	unsigned long i, e, young, idle, heat;
+	unsigned long i, e, ne, young, idle, heat;
 
 	for (i = 0; i < n; i++) {
 		unsigned long addr = start + (i << PAGE_SHIFT);
@@ -226,17 +226,24 @@ static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 		idle = H_IDLE(e);
 		heat = H_HEAT(e);
 		heat = heat * 3 / 4;	/* reaches 0: no access for ~17 scans */
+		/*
+		 * young and idle stop at 64, the largest hot_rounds and
+		 * cold_rounds: the entry of a page as hot or as idle as it
+		 * gets stays the same, and is not stored again.
+		 */
 		if (accessed) {
-			young = min(young + 1, 255UL);
+			young = min(young + 1, 64UL);
 			idle = 0;
 			heat = min(heat + 64, 255UL);
 			sc->hot++;
 		} else {
 			young = 0;
-			idle = min(idle + 1, 255UL);
+			idle = min(idle + 1, 64UL);
 		}
-		e = H_MAKE(young, idle, heat, H_DIR(e), H_MOVED(e));
-		xa_store(&p->heat, vpn, xa_mk_value(e), GFP_KERNEL);
+		ne = H_MAKE(young, idle, heat, H_DIR(e), H_MOVED(e));
+		if (!old || ne != e)
+			xa_store(&p->heat, vpn, xa_mk_value(ne), GFP_KERNEL);
+		e = ne;
 
 		if (kind == MEMVIEW_PTE_SLICE) {
 			sc->slice++;
@@ -331,6 +338,59 @@ update:
 	memview_scan_update(sc, start, n);
 }
 
+/*
+ * Second chance: clear from @mask (pages of [start, end), one PMD of @vma)
+ * the pages whose accessed bit is set again, that is, accessed since this
+ * round's scan cleared it (the TLBs were flushed after the scan).  A
+ * lockless look, as in walk.c: a page it misses is demoted as chosen.
+ */
+static void memview_second_chance(struct mm_struct *mm,
+				  struct vm_area_struct *vma,
+				  unsigned long start, unsigned long end,
+				  unsigned long *mask)
+{
+	unsigned long n = (end - start) >> PAGE_SHIFT, i;
+	pmd_t *pmdp, pmd;
+	pte_t *ptep;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+
+	pgd = pgd_offset(mm, start);
+	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
+		return;
+	p4d = p4d_offset(pgd, start);
+	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
+		return;
+	pud = pud_offset(p4d, start);
+	if (pud_none(READ_ONCE(*pud)) || pud_trans_huge(READ_ONCE(*pud)) ||
+	    pud_bad(READ_ONCE(*pud)))
+		return;
+	pmdp = pmd_offset(pud, start);
+	pmd = memview_pmdp_get_lockless(pmdp);
+	if (pmd_none(pmd) || !pmd_present(pmd))
+		return;
+	if (pmd_trans_huge(pmd)) {
+		if (pmd_young(pmd))
+			bitmap_zero(mask, MEMVIEW_BATCH_PAGES);
+		return;
+	}
+	if (pmd_bad(pmd))
+		return;
+	rcu_read_lock();
+	ptep = pte_offset_kernel(&pmd, start);
+	for (i = 0; i < n; i++) {
+		pte_t pte;
+
+		if (!test_bit(i, mask))
+			continue;
+		pte = ptep_get(ptep + i);
+		if (pte_present(pte) && pte_young(pte))
+			__clear_bit(i, mask);
+	}
+	rcu_read_unlock();
+}
+
 /* Scan from the cursor until the budget or the time is spent. */
 static void memview_scan(struct memview_scan *sc)
 {
@@ -404,48 +464,82 @@ static bool memview_too_recent(struct memview_scan *sc, unsigned long e,
 }
 
 /*
- * Move the pages of @c[0..n) (sorted by address) in direction @dir, one PMD
- * batch at a time; record the move in their heat entries.  After the first
- * batch, stop once @deadline (if not 0) has passed: the pages left count as
- * skipped_rate.  Returns pages moved.
+ * A demotion candidate's class, in bits the heat entry does not use (the
+ * entry in the xarray never has them).
+ */
+#define C_CLASS(e)	(((e) >> 59) & 7)
+#define C_MK(e, cls)	((e) | (unsigned long)(cls) << 59)
+#define CL_FORCED	1	/* down to the budget */
+#define CL_EXCH		2	/* room for a promotion */
+#define CL_RESERVE	3	/* for forced ones given a second chance */
+#define CL_IDLE		4	/* idle for cold_rounds scans */
+
+/*
+ * Move the pages of @c[0..n) (sorted by address) of class @cls (0: all) in
+ * direction @dir, one PMD batch at a time, until @want have moved; record
+ * the move in their heat entries.  After the first batch, stop once
+ * @deadline (if not 0) has passed: the pages left count as skipped_rate.
+ * With @second_chance, the pages accessed since the scan are left out.
+ * Returns pages moved.
  */
 static u64 memview_move(struct memview_scan *sc, struct memview_migration *m,
-			struct memview_cand *c, u32 n, int dir,
-			ktime_t deadline)
+			struct memview_cand *c, u32 n, u32 cls, int dir,
+			ktime_t deadline, u64 want, bool second_chance)
 {
 	DECLARE_BITMAP(mask, MEMVIEW_BATCH_PAGES);
 	struct memview_migrate counters = {};
 	struct memview_proc *p = sc->p;
-	u64 moved = 0;
-	u32 i = 0, j, k;
+	u64 moved = 0, picked;
+	u32 i = 0, j, k, batches = 0;
 
 	m->cmd = &counters;
 	m->demote = dir == DIR_DOWN;
 	m->nid = NUMA_NO_NODE;
 	m->mask = mask;
-	while (i < n) {
-		struct vm_area_struct *vma = vma_lookup(sc->mm, c[i].addr);
+	while (i < n && moved < want) {
+		struct vm_area_struct *vma;
 		unsigned long pmd_start = c[i].addr & PMD_MASK, start, end;
 
+		if (cls && C_CLASS(c[i].entry) != cls) {
+			i++;
+			continue;
+		}
+		vma = vma_lookup(sc->mm, c[i].addr);
 		if (!vma || !memview_vma_supported(vma)) {
 			i++;
 			continue;
 		}
-		if (i && deadline && ktime_after(ktime_get(), deadline)) {
-			STAT_ADD(p, skipped_rate, n - i);
+		if (batches && deadline && ktime_after(ktime_get(), deadline)) {
+			for (; i < n; i++)
+				if (!cls || C_CLASS(c[i].entry) == cls)
+					STAT_ADD(p, skipped_rate, 1);
 			break;
 		}
 		start = max(pmd_start, vma->vm_start);
 		end = min(pmd_start + PMD_SIZE, vma->vm_end);
 		bitmap_zero(mask, MEMVIEW_BATCH_PAGES);
-		for (j = i; j < n && c[j].addr < end; j++)
+		for (j = i, picked = 0; j < n && c[j].addr < end &&
+		     moved + picked < want; j++) {
+			if (cls && C_CLASS(c[j].entry) != cls)
+				continue;
 			__set_bit((c[j].addr - start) >> PAGE_SHIFT, mask);
+			picked++;
+		}
+		if (second_chance)
+			memview_second_chance(sc->mm, vma, start, end, mask);
+		if (bitmap_empty(mask, MEMVIEW_BATCH_PAGES)) {
+			i = j;
+			continue;
+		}
+		batches++;
 		if (memview_migrate_pmd(m, sc->mm, vma, start, end, p))
 			break;
 		for (k = i; k < j; k++) {
 			unsigned long vpn = c[k].addr >> PAGE_SHIFT, e;
 			void *old;
 
+			if (cls && C_CLASS(c[k].entry) != cls)
+				continue;
 			if (!test_bit((c[k].addr - start) >> PAGE_SHIFT,
 				      m->moved))
 				continue;
@@ -489,6 +583,28 @@ static void memview_account_move(struct memview_proc *p, u64 n, bool down)
 	to += n;
 	WRITE_ONCE(p->dram_pages, down ? from : to);
 	WRITE_ONCE(p->slice_pages, down ? to : from);
+}
+
+/*
+ * The @k coldest of the candidates counted in @hist: those whose heat is
+ * below *@cut, and *@take of those at *@cut (0 and 0 if @k is 0).
+ */
+static void memview_cut(const u32 *hist, u64 k, u32 *cut, u32 *take)
+{
+	u64 below = 0;
+	u32 h;
+
+	*cut = 0;
+	*take = 0;
+	if (!k)
+		return;
+	for (h = 0; h < 256; h++) {
+		if (below + hist[h] >= k)
+			break;
+		below += hist[h];
+	}
+	*cut = h;
+	*take = h < 256 ? k - below : 0;
 }
 
 /* Ranks of the eligible demotion candidates, coldest first (sc->hist). */
@@ -543,8 +659,7 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 	u64 dram = max(READ_ONCE(p->dram_pages), p->pass_dram);
 	u64 forced = 0, room, n_direct, nr_exch = 0, k, moved, moved_down;
 	u32 nr_up = 0, nr_down = 0, nr_idle = 0, i;
-	u32 cut_heat = 0, cut_take = 0, heat;
-	struct memview_cand *idle = NULL;
+	u32 cut[3], take[3], heat;
 	struct memview_rank rank;
 	bool idle_ok;
 
@@ -594,48 +709,68 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 	/* Idle demotions only when no hot page waits in the slices. */
 	idle_ok = budget && nr_up == sc->nr_hot;
 
-	/* The k coldest: all below cut_heat, the first cut_take at it. */
+	/*
+	 * By rank, coldest first: the forced ones, then the exchanges, then
+	 * as many as the forced ones again as their reserve (all below
+	 * cut[i], the first take[i] at it).
+	 */
 	k = forced + nr_exch;
-	if (k) {
-		u64 below = 0;
-
-		for (cut_heat = 0; cut_heat < 256; cut_heat++) {
-			if (below + sc->hist[cut_heat] >= k)
-				break;
-			below += sc->hist[cut_heat];
-		}
-		cut_take = k - below;
-	}
-	if (idle_ok)	/* the tail of hotc is free: nr_up <= nr_hot */
-		idle = sc->hotc + nr_up;
+	memview_cut(sc->hist, forced, &cut[0], &take[0]);
+	memview_cut(sc->hist, k, &cut[1], &take[1]);
+	memview_cut(sc->hist, k + forced, &cut[2], &take[2]);
 	for (i = 0; i < sc->nr_cold; i++) {
-		unsigned long e = sc->cold[i].entry;
-		bool pick = false;
+		unsigned long e = sc->cold[i].entry, heat_e = H_HEAT(e);
+		u32 cls = 0;
+		int j;
 
-		if (k && (H_HEAT(e) < cut_heat ||
-			  (H_HEAT(e) == cut_heat && cut_take))) {
-			pick = true;
-		} else if (!idle_ok || H_IDLE(e) < sc->pol.cold_rounds) {
-			continue;
-		}
 		if (memview_too_recent(sc, e, DIR_DOWN)) {
-			STAT_ADD(p, skipped_hysteresis, 1);
+			if ((k && heat_e <= cut[2]) ||
+			    (idle_ok && H_IDLE(e) >= sc->pol.cold_rounds))
+				STAT_ADD(p, skipped_hysteresis, 1);
 			continue;
 		}
-		if (pick) {
-			if (H_HEAT(e) == cut_heat)
-				cut_take--;
-			sc->cold[nr_down++] = sc->cold[i];
-		} else if (nr_down + nr_idle < down_room &&
-			   nr_up + nr_idle < sc->max_cand) {
-			idle[nr_idle++] = sc->cold[i];
-		} else {
-			STAT_ADD(p, skipped_rate, 1);
+		for (j = 2; j >= 0; j--) {
+			if (heat_e < cut[j] || (heat_e == cut[j] && take[j]))
+				cls = j == 0 ? CL_FORCED : j == 1 ? CL_EXCH :
+				      CL_RESERVE;
+			if (heat_e == cut[j] && take[j])
+				take[j]--;
 		}
+		if (!cls && idle_ok && H_IDLE(e) >= sc->pol.cold_rounds) {
+			if (nr_idle < (down_room > k ? down_room - k : 0)) {
+				cls = CL_IDLE;
+				nr_idle++;
+			} else {
+				STAT_ADD(p, skipped_rate, 1);
+			}
+		}
+		if (cls)
+			sc->cold[nr_down++] = (struct memview_cand){
+				.addr = sc->cold[i].addr,
+				.entry = C_MK(e, cls),
+			};
 	}
 
-	/* Forced and exchange demotions (already in address order). */
-	moved_down = memview_move(sc, m, sc->cold, nr_down, DIR_DOWN, 0);
+	/*
+	 * Forced demotions give the pages accessed since the scan a second
+	 * chance and take from the reserve instead; but the budget holds even
+	 * if every chosen page was accessed (a hot set larger than the
+	 * budget): then the forced ones go anyway.  Exchanges are between
+	 * pages the scan found hot: no second chance.
+	 */
+	moved_down = memview_move(sc, m, sc->cold, nr_down, CL_FORCED,
+				  DIR_DOWN, 0, forced, true);
+	if (moved_down < forced)
+		moved_down += memview_move(sc, m, sc->cold, nr_down, CL_RESERVE,
+					   DIR_DOWN, 0, forced - moved_down,
+					   true);
+	if (moved_down < forced)
+		moved_down += memview_move(sc, m, sc->cold, nr_down, CL_FORCED,
+					   DIR_DOWN, 0, forced - moved_down,
+					   false);
+	if (nr_exch)
+		moved_down += memview_move(sc, m, sc->cold, nr_down, CL_EXCH,
+					   DIR_DOWN, 0, nr_exch, false);
 	STAT_ADD(p, demotions, moved_down);
 	memview_account_move(p, moved_down, true);
 	/* What could not be made room for is not promoted. */
@@ -649,38 +784,40 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 		}
 	}
 	sort(sc->hotc, nr_up, sizeof(*sc->hotc), memview_cand_by_addr, NULL);
-	moved = memview_move(sc, m, sc->hotc, nr_up, DIR_UP, deadline);
+	moved = memview_move(sc, m, sc->hotc, nr_up, 0, DIR_UP, deadline,
+			     U64_MAX, false);
 	STAT_ADD(p, promotions, moved);
 	memview_account_move(p, moved, false);
 	if (nr_idle) {
-		moved = memview_move(sc, m, idle, nr_idle, DIR_DOWN, deadline);
+		moved = memview_move(sc, m, sc->cold, nr_down, CL_IDLE,
+				     DIR_DOWN, deadline, U64_MAX, true);
 		STAT_ADD(p, demotions, moved);
 		memview_account_move(p, moved, true);
 	}
 }
 
-/*
- * One round of @p.  Returns whether it cleared accessed bits that the next
- * round will decide on, so that the TLBs must be flushed: a process with a
- * budget (demotions) or with pages in the slices (promotions).
- */
-static bool memview_round_proc(struct memview_proc *p,
+static void memview_flush_tlb_local(void *unused)
+{
+	__flush_tlb_all();
+}
+
+/* One round of @p: scan, flush, place. */
+static void memview_round_proc(struct memview_proc *p,
 			       struct memview_policy *pol, long budget,
 			       struct memview_migration *m,
 			       struct memview_scan *sc)
 {
 	struct task_struct *task;
 	ktime_t t0 = ktime_get();
-	bool flush;
 
 	memview_adopt_children(p);
 	task = get_pid_task(p->pid, PIDTYPE_TGID);
 	if (!task)
-		return false;
+		return;
 	sc->mm = get_task_mm(task);
 	put_task_struct(task);
 	if (!sc->mm)
-		return false;
+		return;
 
 	sc->p = p;
 	sc->pol = *pol;
@@ -697,6 +834,18 @@ static bool memview_round_proc(struct memview_proc *p,
 	mmap_read_lock(sc->mm);
 	memview_scan(sc);
 	STAT_ADD(p, scan_ns, ktime_to_ns(ktime_sub(ktime_get(), t0)));
+	/*
+	 * Cleared accessed bits are set again only when the CPU walks the
+	 * page table, so stale TLB entries must go (what reclaim leaves to
+	 * chance, the sampler cannot): after the scan, so that the second
+	 * chance (memview_second_chance()) and the next scan see accesses
+	 * made from now on.  Only if the bits will be decided on: a process
+	 * with neither a budget nor slice pages has nothing to decide, and
+	 * its scan is for the statistics only.
+	 */
+	if (sc->cleared &&
+	    (p->dram_budget || sc->slice || READ_ONCE(p->slice_pages)))
+		on_each_cpu(memview_flush_tlb_local, NULL, 1);
 	p->pass_dram += sc->dram;
 	p->pass_slice += sc->slice;
 	p->pass_hot += sc->hot;
@@ -713,14 +862,6 @@ static bool memview_round_proc(struct memview_proc *p,
 	atomic64_inc(&p->stats.rounds);
 	mmput(sc->mm);
 	sc->mm = NULL;
-	flush = sc->cleared &&
-		(p->dram_budget || sc->slice || READ_ONCE(p->slice_pages));
-	return flush;
-}
-
-static void memview_flush_tlb_local(void *unused)
-{
-	__flush_tlb_all();
 }
 
 static int memview_placer_fn(void *unused)
@@ -732,7 +873,6 @@ static int memview_placer_fn(void *unused)
 
 	while (!kthread_should_stop()) {
 		struct memview_proc **procs = NULL;
-		bool flush;
 		int n, i;
 
 		mutex_lock(&memview_policy_lock);
@@ -752,25 +892,14 @@ static int memview_placer_fn(void *unused)
 				max_cand = 0;
 		}
 		sc->max_cand = max_cand;
-		flush = false;
 		for (i = 0; i < n; i++) {
 			if (max_cand)
-				flush |= memview_round_proc(procs[i], &pol,
-							    pol.pages_per_round / n,
-							    m, sc);
+				memview_round_proc(procs[i], &pol,
+						   pol.pages_per_round / n,
+						   m, sc);
 			memview_proc_put(procs[i]);
 		}
 		kfree(procs);
-		/*
-		 * Cleared accessed bits are set again only when the CPU walks
-		 * the page table, so stale TLB entries must go: one flush per
-		 * round (what reclaim leaves to chance, the sampler cannot) -
-		 * if a process will decide on them: one with neither a budget
-		 * nor slice pages has nothing to decide, and its scan is for
-		 * the statistics only.
-		 */
-		if (flush)
-			on_each_cpu(memview_flush_tlb_local, NULL, 1);
 		atomic64_inc(&memview_totals.rounds);
 		schedule_timeout_interruptible(
 			msecs_to_jiffies(pol.scan_interval_ms));
