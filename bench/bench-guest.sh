@@ -287,10 +287,11 @@ phase_memview() {
 	local rep
 	for ((rep = 1; rep <= OVH_REPS; rep++)); do
 		ovh_run memview off "$rep"
+		# No budget: nothing is demoted, the cost of sampling and placing.
 		ovh_run memview on "$rep" "$MEMVIEWCTL" run --
-		# Sampling only: nothing idle or hot long enough to move within
-		# the run, so this is the cost of the scans and TLB flushes alone.
-		ovh_run memview scan "$rep" "$MEMVIEWCTL" run --cold-rounds 64 --hot-rounds 64 --
+		# A budget of the buffer's size: nothing is over it, but the idle
+		# cold set is demoted -- the cost of moving it as well.
+		ovh_run memview budget "$rep" "$MEMVIEWCTL" run --budget "$SIZE" --
 		restore_policy
 	done
 

@@ -45,8 +45,8 @@ static struct task_struct *memview_placer_task;
 
 /*
  * Packed heat of one page, an xarray value entry (62 bits):
- *   0..7    young: consecutive scans that found the page accessed
- *   8..15   idle: consecutive scans that found it not accessed
+ *   0..7    young: consecutive scans that found the page accessed (<= 64)
+ *   8..15   idle: consecutive scans that found it not accessed (<= 64)
  *   16..23  heat: decayed score, +64 per access, x3/4 per scan
  *   24      sampled: a fault sample hit it since the last scan
  *   25..26  dir: last move by the placer, 0 none, 1 down, 2 up
@@ -97,6 +97,9 @@ struct memview_cand {
  * @hotc: slice pages accessed in hot_rounds consecutive scans
  * @nr_hot: entries in @hotc
  * @max_cand: room in @cold and in @hotc
+ * @want_cold: collect @cold (the process has a DRAM budget)
+ * @cleared: accessed bits were cleared (a TLB flush is due)
+ * @hist: eligible demotion candidates by heat (memview_place())
  * @young: per page of the current PMD, accessed bit found set
  * @kinds: per page of the current PMD, what it is (walk.c)
  */
@@ -113,6 +116,9 @@ struct memview_scan {
 	struct memview_cand *hotc;
 	u32 nr_hot;
 	u32 max_cand;
+	bool want_cold;
+	bool cleared;
+	u32 hist[256];
 	bool young[MEMVIEW_BATCH_PAGES];
 	u8 kinds[MEMVIEW_BATCH_PAGES];
 };
@@ -180,12 +186,25 @@ static void memview_add_cand(struct memview_cand *arr, u32 *nr, u32 max,
 	}
 }
 
+/*
+ * The heat a slice page found accessed needs to be promoted even if its
+ * accesses were not in hot_rounds consecutive scans: one access adds 64 and
+ * the heat loses a quarter per scan, so for hot_rounds 2 this is an access
+ * now and another within the last 7 scans.  A workload whose passes over
+ * its hot set take longer than a scan interval (a hot set partly in slow
+ * memory) is seen accessed in scattered scans, never in consecutive ones.
+ */
+static unsigned long memview_hot_heat(const struct memview_policy *pol)
+{
+	return min(64UL + 8UL * (pol->hot_rounds - 1), 255UL);
+}
+
 /* Update the heat of the pages of one PMD after the accessed bits were read. */
 static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 				unsigned long n)
 {
 	struct memview_proc *p = sc->p;
-	unsigned long i, e, young, idle, heat;
+	unsigned long i, e, ne, young, idle, heat;
 
 	for (i = 0; i < n; i++) {
 		unsigned long addr = start + (i << PAGE_SHIFT);
@@ -206,29 +225,42 @@ static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 		young = H_YOUNG(e);
 		idle = H_IDLE(e);
 		heat = H_HEAT(e);
-		heat -= heat / 4;
+		heat = heat * 3 / 4;	/* reaches 0: no access for ~17 scans */
+		/*
+		 * young and idle stop at 64, the largest hot_rounds and
+		 * cold_rounds: the entry of a page as hot or as idle as it
+		 * gets stays the same, and is not stored again.
+		 */
 		if (accessed) {
-			young = min(young + 1, 255UL);
+			young = min(young + 1, 64UL);
 			idle = 0;
 			heat = min(heat + 64, 255UL);
 			sc->hot++;
 		} else {
 			young = 0;
-			idle = min(idle + 1, 255UL);
+			idle = min(idle + 1, 64UL);
 		}
-		e = H_MAKE(young, idle, heat, H_DIR(e), H_MOVED(e));
-		xa_store(&p->heat, vpn, xa_mk_value(e), GFP_KERNEL);
+		ne = H_MAKE(young, idle, heat, H_DIR(e), H_MOVED(e));
+		if (!old || ne != e)
+			xa_store(&p->heat, vpn, xa_mk_value(ne), GFP_KERNEL);
+		e = ne;
 
 		if (kind == MEMVIEW_PTE_SLICE) {
 			sc->slice++;
-			if (young >= sc->pol.hot_rounds)
+			if (young >= sc->pol.hot_rounds ||
+			    (accessed && heat >= memview_hot_heat(&sc->pol)))
 				memview_add_cand(sc->hotc, &sc->nr_hot,
 						 sc->max_cand, addr, e);
 		} else {
-			/* Every DRAM page: the budget may need more than the cold. */
 			sc->dram++;
-			memview_add_cand(sc->cold, &sc->nr_cold, sc->max_cand,
-					 addr, e);
+			/*
+			 * Every DRAM page of a process with a budget, in
+			 * address order: the budget may need more than the
+			 * idle ones.  Without a budget nothing is demoted.
+			 */
+			if (sc->want_cold)
+				memview_add_cand(sc->cold, &sc->nr_cold,
+						 sc->max_cand, addr, e);
 		}
 	}
 }
@@ -241,7 +273,7 @@ static void memview_scan_pmd(struct memview_scan *sc,
 			     struct vm_area_struct *vma, unsigned long start,
 			     unsigned long end)
 {
-	unsigned long n = (end - start) >> PAGE_SHIFT, i;
+	unsigned long n = (end - start) >> PAGE_SHIFT, i, nr_young;
 	struct mm_struct *mm = sc->mm;
 	pmd_t *pmdp, pmd;
 	spinlock_t *ptl;
@@ -297,10 +329,66 @@ static void memview_scan_pmd(struct memview_scan *sc,
 	spin_unlock(ptl);
 	rcu_read_unlock();
 update:
-	for (i = 0; i < n; i++)
-		if (sc->young[i])
-			STAT_ADD(sc->p, access_samples, 1);
+	for (i = 0, nr_young = 0; i < n; i++)
+		nr_young += sc->young[i];
+	if (nr_young) {
+		STAT_ADD(sc->p, access_samples, nr_young);
+		sc->cleared = true;
+	}
 	memview_scan_update(sc, start, n);
+}
+
+/*
+ * Second chance: clear from @mask (pages of [start, end), one PMD of @vma)
+ * the pages whose accessed bit is set again, that is, accessed since this
+ * round's scan cleared it (the TLBs were flushed after the scan).  A
+ * lockless look, as in walk.c: a page it misses is demoted as chosen.
+ */
+static void memview_second_chance(struct mm_struct *mm,
+				  struct vm_area_struct *vma,
+				  unsigned long start, unsigned long end,
+				  unsigned long *mask)
+{
+	unsigned long n = (end - start) >> PAGE_SHIFT, i;
+	pmd_t *pmdp, pmd;
+	pte_t *ptep;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+
+	pgd = pgd_offset(mm, start);
+	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
+		return;
+	p4d = p4d_offset(pgd, start);
+	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
+		return;
+	pud = pud_offset(p4d, start);
+	if (pud_none(READ_ONCE(*pud)) || pud_trans_huge(READ_ONCE(*pud)) ||
+	    pud_bad(READ_ONCE(*pud)))
+		return;
+	pmdp = pmd_offset(pud, start);
+	pmd = memview_pmdp_get_lockless(pmdp);
+	if (pmd_none(pmd) || !pmd_present(pmd))
+		return;
+	if (pmd_trans_huge(pmd)) {
+		if (pmd_young(pmd))
+			bitmap_zero(mask, MEMVIEW_BATCH_PAGES);
+		return;
+	}
+	if (pmd_bad(pmd))
+		return;
+	rcu_read_lock();
+	ptep = pte_offset_kernel(&pmd, start);
+	for (i = 0; i < n; i++) {
+		pte_t pte;
+
+		if (!test_bit(i, mask))
+			continue;
+		pte = ptep_get(ptep + i);
+		if (pte_present(pte) && pte_young(pte))
+			__clear_bit(i, mask);
+	}
+	rcu_read_unlock();
 }
 
 /* Scan from the cursor until the budget or the time is spent. */
@@ -376,42 +464,82 @@ static bool memview_too_recent(struct memview_scan *sc, unsigned long e,
 }
 
 /*
- * Move the pages of @c[0..n) (sorted by address) in direction @dir, one PMD
- * batch at a time; record the move in their heat entries.  Returns pages
- * moved.
+ * A demotion candidate's class, in bits the heat entry does not use (the
+ * entry in the xarray never has them).
+ */
+#define C_CLASS(e)	(((e) >> 59) & 7)
+#define C_MK(e, cls)	((e) | (unsigned long)(cls) << 59)
+#define CL_FORCED	1	/* down to the budget */
+#define CL_EXCH		2	/* room for a promotion */
+#define CL_RESERVE	3	/* for forced ones given a second chance */
+#define CL_IDLE		4	/* idle for cold_rounds scans */
+
+/*
+ * Move the pages of @c[0..n) (sorted by address) of class @cls (0: all) in
+ * direction @dir, one PMD batch at a time, until @want have moved; record
+ * the move in their heat entries.  After the first batch, stop once
+ * @deadline (if not 0) has passed: the pages left count as skipped_rate.
+ * With @second_chance, the pages accessed since the scan are left out.
+ * Returns pages moved.
  */
 static u64 memview_move(struct memview_scan *sc, struct memview_migration *m,
-			struct memview_cand *c, u32 n, int dir)
+			struct memview_cand *c, u32 n, u32 cls, int dir,
+			ktime_t deadline, u64 want, bool second_chance)
 {
 	DECLARE_BITMAP(mask, MEMVIEW_BATCH_PAGES);
 	struct memview_migrate counters = {};
 	struct memview_proc *p = sc->p;
-	u64 moved = 0;
-	u32 i = 0, j, k;
+	u64 moved = 0, picked;
+	u32 i = 0, j, k, batches = 0;
 
 	m->cmd = &counters;
 	m->demote = dir == DIR_DOWN;
 	m->nid = NUMA_NO_NODE;
 	m->mask = mask;
-	while (i < n) {
-		struct vm_area_struct *vma = vma_lookup(sc->mm, c[i].addr);
+	while (i < n && moved < want) {
+		struct vm_area_struct *vma;
 		unsigned long pmd_start = c[i].addr & PMD_MASK, start, end;
 
+		if (cls && C_CLASS(c[i].entry) != cls) {
+			i++;
+			continue;
+		}
+		vma = vma_lookup(sc->mm, c[i].addr);
 		if (!vma || !memview_vma_supported(vma)) {
 			i++;
 			continue;
 		}
+		if (batches && deadline && ktime_after(ktime_get(), deadline)) {
+			for (; i < n; i++)
+				if (!cls || C_CLASS(c[i].entry) == cls)
+					STAT_ADD(p, skipped_rate, 1);
+			break;
+		}
 		start = max(pmd_start, vma->vm_start);
 		end = min(pmd_start + PMD_SIZE, vma->vm_end);
 		bitmap_zero(mask, MEMVIEW_BATCH_PAGES);
-		for (j = i; j < n && c[j].addr < end; j++)
+		for (j = i, picked = 0; j < n && c[j].addr < end &&
+		     moved + picked < want; j++) {
+			if (cls && C_CLASS(c[j].entry) != cls)
+				continue;
 			__set_bit((c[j].addr - start) >> PAGE_SHIFT, mask);
+			picked++;
+		}
+		if (second_chance)
+			memview_second_chance(sc->mm, vma, start, end, mask);
+		if (bitmap_empty(mask, MEMVIEW_BATCH_PAGES)) {
+			i = j;
+			continue;
+		}
+		batches++;
 		if (memview_migrate_pmd(m, sc->mm, vma, start, end, p))
 			break;
 		for (k = i; k < j; k++) {
 			unsigned long vpn = c[k].addr >> PAGE_SHIFT, e;
 			void *old;
 
+			if (cls && C_CLASS(c[k].entry) != cls)
+				continue;
 			if (!test_bit((c[k].addr - start) >> PAGE_SHIFT,
 				      m->moved))
 				continue;
@@ -457,7 +585,64 @@ static void memview_account_move(struct memview_proc *p, u64 n, bool down)
 	WRITE_ONCE(p->slice_pages, down ? to : from);
 }
 
-/* Decide and make the moves of one process after its scan. */
+/*
+ * The @k coldest of the candidates counted in @hist: those whose heat is
+ * below *@cut, and *@take of those at *@cut (0 and 0 if @k is 0).
+ */
+static void memview_cut(const u32 *hist, u64 k, u32 *cut, u32 *take)
+{
+	u64 below = 0;
+	u32 h;
+
+	*cut = 0;
+	*take = 0;
+	if (!k)
+		return;
+	for (h = 0; h < 256; h++) {
+		if (below + hist[h] >= k)
+			break;
+		below += hist[h];
+	}
+	*cut = h;
+	*take = h < 256 ? k - below : 0;
+}
+
+/* Ranks of the eligible demotion candidates, coldest first (sc->hist). */
+struct memview_rank {
+	u32 heat;
+	u32 left;
+};
+
+static bool memview_rank_next(const u32 *hist, struct memview_rank *r,
+			      u32 *heat)
+{
+	while (r->heat < 256 && !r->left) {
+		if (++r->heat < 256)
+			r->left = hist[r->heat];
+	}
+	if (r->heat >= 256)
+		return false;
+	r->left--;
+	*heat = r->heat;
+	return true;
+}
+
+/*
+ * Decide and make the moves of one process after its scan
+ * (Documentation/tiering.rst, Placement):
+ *
+ *  1. over the budget: the coldest DRAM pages down to the budget (forced);
+ *  2. promotion candidates, hottest first: into the room under the budget,
+ *     then in exchange for the coldest DRAM pages left, as long as the
+ *     DRAM page is not hotter than the slice page;
+ *  3. if no promotion candidate is left waiting in the slices: the DRAM
+ *     pages idle for cold_rounds scans (with a budget only).
+ *
+ * Demotions are chosen coldest first by heat, so a page is never demoted
+ * while a colder one stays.  Forced and exchange demotions are made first,
+ * whatever the time; promotions and idle demotions stop after a scan
+ * interval of moving (one batch at least).
+ */
 static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 {
 	struct memview_proc *p = sc->p;
@@ -466,13 +651,17 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 					 sc->pol.scan_interval_ms);
 	u64 down_room = memview_rate_pages(sc->pol.demote_rate_mbps,
 					   sc->pol.scan_interval_ms);
+	ktime_t deadline = ktime_add_ms(ktime_get(), sc->pol.scan_interval_ms);
 	/*
 	 * DRAM use: the last full pass, or what the pass under way has seen
 	 * already if that is more (a pass can take many rounds).
 	 */
 	u64 dram = max(READ_ONCE(p->dram_pages), p->pass_dram);
-	u32 nr_down = 0, nr_up = 0, i;
-	u64 want_down, moved;
+	u64 forced = 0, room, n_direct, nr_exch = 0, k, moved, moved_down;
+	u32 nr_up = 0, nr_down = 0, nr_idle = 0, i;
+	u32 cut[3], take[3], heat;
+	struct memview_rank rank;
+	bool idle_ok;
 
 	/* Promotion candidates, hottest first, within rate and hysteresis. */
 	sort(sc->hotc, sc->nr_hot, sizeof(*sc->hotc),
@@ -489,50 +678,130 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 		sc->hotc[nr_up++] = sc->hotc[i];
 	}
 
-	/*
-	 * Demotion: every page idle for cold_rounds scans, and beyond that
-	 * the coldest pages until DRAM + promotions fits the budget.
-	 */
-	sort(sc->cold, sc->nr_cold, sizeof(*sc->cold),
-	     memview_cand_coldest_first, NULL);
-	want_down = 0;
-	if (budget && dram + nr_up > budget)
-		want_down = dram + nr_up - budget;
+	/* Demotion candidates (address order) by heat, outside hysteresis. */
+	memset(sc->hist, 0, sizeof(sc->hist));
 	for (i = 0; i < sc->nr_cold; i++) {
-		unsigned long e = sc->cold[i].entry;
-
-		if (H_IDLE(e) < sc->pol.cold_rounds && nr_down >= want_down)
-			continue;
-		if (memview_too_recent(sc, e, DIR_DOWN)) {
-			STAT_ADD(p, skipped_hysteresis, 1);
-			continue;
-		}
-		if (nr_down >= down_room) {
-			STAT_ADD(p, skipped_rate, 1);
-			continue;
-		}
-		sc->cold[nr_down++] = sc->cold[i];
+		if (!memview_too_recent(sc, sc->cold[i].entry, DIR_DOWN))
+			sc->hist[H_HEAT(sc->cold[i].entry)]++;
 	}
-	/* What cannot be made room for is not promoted. */
-	if (budget && dram + nr_up > budget + nr_down) {
-		u64 room = budget + nr_down > dram ? budget + nr_down - dram : 0;
+	rank.heat = 0;
+	rank.left = sc->hist[0];
 
+	if (budget && dram > budget)
+		forced = min(dram - budget, down_room);
+	for (k = 0; k < forced; k++)
+		if (!memview_rank_next(sc->hist, &rank, &heat))
+			break;
+	forced = k;
+
+	room = !budget ? U64_MAX : budget + forced > dram ?
+	       budget + forced - dram : 0;
+	n_direct = min_t(u64, nr_up, room);
+	/* Exchanges: hottest slice page for coldest DRAM page, not hotter. */
+	while (n_direct + nr_exch < nr_up && forced + nr_exch < down_room &&
+	       memview_rank_next(sc->hist, &rank, &heat) &&
+	       heat <= H_HEAT(sc->hotc[n_direct + nr_exch].entry))
+		nr_exch++;
+	if (n_direct + nr_exch < nr_up) {
+		STAT_ADD(p, skipped_no_space, nr_up - n_direct - nr_exch);
+		nr_up = n_direct + nr_exch;
+	}
+	/* Idle demotions only when no hot page waits in the slices. */
+	idle_ok = budget && nr_up == sc->nr_hot;
+
+	/*
+	 * By rank, coldest first: the forced ones, then the exchanges, then
+	 * as many as the forced ones again as their reserve (all below
+	 * cut[i], the first take[i] at it).
+	 */
+	k = forced + nr_exch;
+	memview_cut(sc->hist, forced, &cut[0], &take[0]);
+	memview_cut(sc->hist, k, &cut[1], &take[1]);
+	memview_cut(sc->hist, k + forced, &cut[2], &take[2]);
+	for (i = 0; i < sc->nr_cold; i++) {
+		unsigned long e = sc->cold[i].entry, heat_e = H_HEAT(e);
+		u32 cls = 0;
+		int j;
+
+		if (memview_too_recent(sc, e, DIR_DOWN)) {
+			if ((k && heat_e <= cut[2]) ||
+			    (idle_ok && H_IDLE(e) >= sc->pol.cold_rounds))
+				STAT_ADD(p, skipped_hysteresis, 1);
+			continue;
+		}
+		for (j = 2; j >= 0; j--) {
+			if (heat_e < cut[j] || (heat_e == cut[j] && take[j]))
+				cls = j == 0 ? CL_FORCED : j == 1 ? CL_EXCH :
+				      CL_RESERVE;
+			if (heat_e == cut[j] && take[j])
+				take[j]--;
+		}
+		if (!cls && idle_ok && H_IDLE(e) >= sc->pol.cold_rounds) {
+			if (nr_idle < (down_room > k ? down_room - k : 0)) {
+				cls = CL_IDLE;
+				nr_idle++;
+			} else {
+				STAT_ADD(p, skipped_rate, 1);
+			}
+		}
+		if (cls)
+			sc->cold[nr_down++] = (struct memview_cand){
+				.addr = sc->cold[i].addr,
+				.entry = C_MK(e, cls),
+			};
+	}
+
+	/*
+	 * Forced demotions give the pages accessed since the scan a second
+	 * chance and take from the reserve instead; but the budget holds even
+	 * if every chosen page was accessed (a hot set larger than the
+	 * budget): then the forced ones go anyway.  Exchanges are between
+	 * pages the scan found hot: no second chance.
+	 */
+	moved_down = memview_move(sc, m, sc->cold, nr_down, CL_FORCED,
+				  DIR_DOWN, 0, forced, true);
+	if (moved_down < forced)
+		moved_down += memview_move(sc, m, sc->cold, nr_down, CL_RESERVE,
+					   DIR_DOWN, 0, forced - moved_down,
+					   true);
+	if (moved_down < forced)
+		moved_down += memview_move(sc, m, sc->cold, nr_down, CL_FORCED,
+					   DIR_DOWN, 0, forced - moved_down,
+					   false);
+	if (nr_exch)
+		moved_down += memview_move(sc, m, sc->cold, nr_down, CL_EXCH,
+					   DIR_DOWN, 0, nr_exch, false);
+	STAT_ADD(p, demotions, moved_down);
+	memview_account_move(p, moved_down, true);
+	/* What could not be made room for is not promoted. */
+	if (budget) {
+		u64 now = dram > moved_down ? dram - moved_down : 0;
+
+		room = budget > now ? budget - now : 0;
 		if (nr_up > room) {
 			STAT_ADD(p, skipped_no_space, nr_up - room);
 			nr_up = room;
 		}
 	}
-
-	sort(sc->cold, nr_down, sizeof(*sc->cold), memview_cand_by_addr, NULL);
-	moved = memview_move(sc, m, sc->cold, nr_down, DIR_DOWN);
-	STAT_ADD(p, demotions, moved);
-	memview_account_move(p, moved, true);
 	sort(sc->hotc, nr_up, sizeof(*sc->hotc), memview_cand_by_addr, NULL);
-	moved = memview_move(sc, m, sc->hotc, nr_up, DIR_UP);
+	moved = memview_move(sc, m, sc->hotc, nr_up, 0, DIR_UP, deadline,
+			     U64_MAX, false);
 	STAT_ADD(p, promotions, moved);
 	memview_account_move(p, moved, false);
+	if (nr_idle) {
+		moved = memview_move(sc, m, sc->cold, nr_down, CL_IDLE,
+				     DIR_DOWN, deadline, U64_MAX, true);
+		STAT_ADD(p, demotions, moved);
+		memview_account_move(p, moved, true);
+	}
 }
 
+static void memview_flush_tlb_local(void *unused)
+{
+	__flush_tlb_all();
+}
+
+/* One round of @p: scan, flush, place. */
 static void memview_round_proc(struct memview_proc *p,
 			       struct memview_policy *pol, long budget,
 			       struct memview_migration *m,
@@ -556,6 +825,8 @@ static void memview_round_proc(struct memview_proc *p,
 	sc->deadline = ktime_add_us(t0, pol->max_scan_us);
 	sc->dram = sc->slice = sc->hot = 0;
 	sc->nr_cold = sc->nr_hot = 0;
+	sc->want_cold = p->dram_budget;
+	sc->cleared = false;
 	p->round++;
 
 	memview_drain_samples(p);
@@ -563,6 +834,18 @@ static void memview_round_proc(struct memview_proc *p,
 	mmap_read_lock(sc->mm);
 	memview_scan(sc);
 	STAT_ADD(p, scan_ns, ktime_to_ns(ktime_sub(ktime_get(), t0)));
+	/*
+	 * Cleared accessed bits are set again only when the CPU walks the
+	 * page table, so stale TLB entries must go (what reclaim leaves to
+	 * chance, the sampler cannot): after the scan, so that the second
+	 * chance (memview_second_chance()) and the next scan see accesses
+	 * made from now on.  Only if the bits will be decided on: a process
+	 * with neither a budget nor slice pages has nothing to decide, and
+	 * its scan is for the statistics only.
+	 */
+	if (sc->cleared &&
+	    (p->dram_budget || sc->slice || READ_ONCE(p->slice_pages)))
+		on_each_cpu(memview_flush_tlb_local, NULL, 1);
 	p->pass_dram += sc->dram;
 	p->pass_slice += sc->slice;
 	p->pass_hot += sc->hot;
@@ -579,11 +862,6 @@ static void memview_round_proc(struct memview_proc *p,
 	atomic64_inc(&p->stats.rounds);
 	mmput(sc->mm);
 	sc->mm = NULL;
-}
-
-static void memview_flush_tlb_local(void *unused)
-{
-	__flush_tlb_all();
 }
 
 static int memview_placer_fn(void *unused)
@@ -622,13 +900,6 @@ static int memview_placer_fn(void *unused)
 			memview_proc_put(procs[i]);
 		}
 		kfree(procs);
-		/*
-		 * Cleared accessed bits are set again only when the CPU walks
-		 * the page table, so stale TLB entries must go: one flush per
-		 * round (what reclaim leaves to chance, the sampler cannot).
-		 */
-		if (n > 0 && (pol.samplers & MEMVIEW_SAMPLE_ACCESS_BIT))
-			on_each_cpu(memview_flush_tlb_local, NULL, 1);
 		atomic64_inc(&memview_totals.rounds);
 		schedule_timeout_interruptible(
 			msecs_to_jiffies(pol.scan_interval_ms));

@@ -138,10 +138,20 @@ static int memview_region_validate(struct memview_region_add *cmd)
 	return 0;
 }
 
-static int memview_region_nid(phys_addr_t start)
+/*
+ * The node to map the range on: the range's own node (@target, from the
+ * SRAT/CEDT: phys_to_target_node()) if it is online, else the nearest online
+ * node (memremap_pages() with an offline nid oopses).  A CXL window usually
+ * has a node of its own that is offline until memory is hot-added to it, so
+ * @target is kept for the log.
+ */
+static int memview_region_nid(phys_addr_t start, int *target)
 {
 	int nid = phys_to_target_node(start);
 
+	if (nid == NUMA_NO_NODE)
+		nid = memory_add_physaddr_to_nid(start);
+	*target = nid;
 	if (nid == NUMA_NO_NODE || !node_online(nid))
 		nid = numa_map_to_online_node(nid);
 	if (nid == NUMA_NO_NODE || !node_online(nid))
@@ -192,7 +202,7 @@ int memview_region_add(struct memview_region_add *cmd)
 	u64 slices_len, nr_slices;
 	struct memview_region *r;
 	void *vaddr;
-	int ret;
+	int ret, target_nid;
 	u32 i;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -250,7 +260,7 @@ int memview_region_add(struct memview_region_add *cmd)
 		goto out_ida;
 	}
 
-	r->nid = memview_region_nid(r->start);
+	r->nid = memview_region_nid(r->start, &target_nid);
 	r->pgmap.type = MEMORY_DEVICE_COHERENT;
 	r->pgmap.range.start = r->start;
 	r->pgmap.range.end = r->start + slices_len - 1;
@@ -269,6 +279,9 @@ int memview_region_add(struct memview_region_add *cmd)
 	list_add_tail(&r->node, &memview_regions);
 	up_write(&memview_rwsem);
 
+	if (target_nid != r->nid)
+		pr_info("%s: the range belongs to node %d, which is not online: mapped on node %d, the nearest online one\n",
+			r->label, target_nid, r->nid);
 	pr_info("%s: region %u %#llx-%#llx on node %d: %u slices, %llu bytes unusable\n",
 		r->label, r->id, (u64)r->start, (u64)(r->start + r->length - 1),
 		r->nid, r->nr_slices, r->unusable);

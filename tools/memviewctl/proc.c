@@ -19,7 +19,7 @@ static const char attach_usage[] =
 	"move its pages.\n"
 	"\n"
 	"  -b, --budget SIZE      DRAM it may keep, e.g. 64M or 1G; 0 (the default)\n"
-	"                         means no limit: only idle pages are demoted\n"
+	"                         means no limit: nothing is demoted automatically\n"
 	"      --manual           no automatic tiering\n"
 	"      --follow-children  processes it forks from now on are attached too,\n"
 	"                         with the same budget, when they first fault\n"

@@ -518,10 +518,11 @@ enum memview_fault_sampler {
  * @pages_per_round: page-table entries examined per round over all managed
  *	processes, 512..16777216; the scan resumes where it stopped
  * @max_scan_us: time one round may scan, 100..10000000
- * @hot_rounds: a slice page accessed in this many consecutive scans is
- *	promoted, 1..64
- * @cold_rounds: a DRAM page not accessed in this many consecutive scans is
- *	demoted, 1..64
+ * @hot_rounds: a slice page accessed in this many consecutive scans (or
+ *	as many times within a few scans) is promoted, 1..64
+ * @cold_rounds: a DRAM page of a process with a DRAM budget not accessed
+ *	in this many consecutive scans is demoted, unless hot pages of the
+ *	process wait in the slices, 1..64 (Documentation/tiering.rst)
  * @hysteresis_rounds: a page the placer moved is not moved back within
  *	this many rounds, 0..1000
  * @pingpong_rounds: a page demoted and promoted again (or the reverse)
