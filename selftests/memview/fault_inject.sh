@@ -13,7 +13,8 @@
 # MEMVIEW_FI_PROBABILITY (default "5 30") runs the kselftest binaries of
 # MEMVIEW_FI_TESTS with failslab and fail_page_alloc failing that share of
 # the slab and page allocations made with memview's code on the stack
-# (require-start/require-end = the module's text; every task, kernel
+# (require-start/require-end = the module's text, reject-start/reject-end =
+# memremap_pages(), see below; every task, kernel
 # threads included; sleeping allocations too).  The tests' own results do
 # not count (they fail when their ioctls get ENOMEM); what counts, one
 # result each:
@@ -91,6 +92,21 @@ fi_set ignore-gfp-wait N
 fi_set stacktrace-depth 32
 fi_set require-start "$start"
 fi_set require-end "$end"
+# Not inside memremap_pages(): the kernel's own memory-hotplug path does not
+# survive allocation failures there (x86 init_memory_mapping() uses a failed
+# page-table allocation: a general protection fault in phys_pmd_init(), and
+# add_pages() WARNs), which tests the kernel, not memview, and the oops left
+# REGION_ADD's caller dead with memview_rwsem held.  So memremap_pages()
+# itself does not fail in this pass; every allocation of memview's own
+# around it still can.
+rej=$(sort /proc/kallsyms | awk '$3 == "memremap_pages" && ($2 == "T" || $2 == "t") { getline n; split(n, f, " "); print $1, f[1]; exit }')
+if [ -n "$rej" ]; then
+	fi_set reject-start "0x${rej%% *}"
+	fi_set reject-end "0x${rej##* }"
+	say "not injecting inside memremap_pages ($rej)"
+else
+	say "memremap_pages not in /proc/kallsyms: injecting there too"
+fi
 echo N >$D/fail_page_alloc/ignore-gfp-highmem
 echo 0 >$D/fail_page_alloc/min-order
 
