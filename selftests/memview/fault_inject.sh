@@ -44,6 +44,9 @@ tmp=$(mktemp -d)
 trap 'fi_off; rm -rf "$tmp"' EXIT
 # shellcheck source=selftests/memview/results.sh
 . "$here/results.sh"
+# The allocation failures made here are reported by the kernel with a stack
+# dump (warn_alloc); a "Call Trace" alone is no failure, every other report is.
+KERNEL_BAD='WARNING:|BUG:|Oops|general protection fault|lockdep|possible circular locking|INFO: task .* blocked for more than|Kernel panic|kernel BUG|UBSAN|KASAN|detected stalls|soft lockup'
 
 fi_set() { # <attr> <value>: on both failslab and fail_page_alloc
 	local f
