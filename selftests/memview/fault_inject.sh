@@ -46,7 +46,7 @@ trap 'fi_off; rm -rf "$tmp"' EXIT
 . "$here/results.sh"
 # The allocation failures made here are reported by the kernel with a stack
 # dump (warn_alloc); a "Call Trace" alone is no failure, every other report is.
-KERNEL_BAD='WARNING:|BUG:|Oops|general protection fault|lockdep|possible circular locking|INFO: task .* blocked for more than|Kernel panic|kernel BUG|UBSAN|KASAN|detected stalls|soft lockup'
+KERNEL_BAD='WARNING:|BUG:|Oops|general protection fault|turning off the locking correctness validator|possible circular locking|INFO: task .* blocked for more than|Kernel panic|kernel BUG|UBSAN|KASAN|detected stalls|soft lockup'
 
 fi_set() { # <attr> <value>: on both failslab and fail_page_alloc
 	local f
