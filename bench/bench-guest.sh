@@ -279,21 +279,25 @@ phase_memview() {
 	"$MEMVIEWCTL" get-policy --json >"$D/memview-policy.json"
 	"$MEMVIEWCTL" list -S -v --json >"$D/memview-slices-start.json"
 
-	say "1. migration throughput: memview"
-	"$MIG" --mode memview --size "$MIG_SIZE" --batches "$MIG_BATCHES" \
-		--reps "$MIG_REPS" --max-calls "$MIG_CALLS" >"$D/mig-memview.txt" ||
-		err "mv-migbench memview failed"
+	local placement_only=0 rep
+	[[ " $PHASES " == *" memview-placement "* ]] && placement_only=1
+	if ((!placement_only)); then
+		say "1. migration throughput: memview"
+		"$MIG" --mode memview --size "$MIG_SIZE" --batches "$MIG_BATCHES" \
+			--reps "$MIG_REPS" --max-calls "$MIG_CALLS" >"$D/mig-memview.txt" ||
+			err "mv-migbench memview failed"
 
-	local rep
-	for ((rep = 1; rep <= OVH_REPS; rep++)); do
-		ovh_run memview off "$rep"
-		# No budget: nothing is demoted, the cost of sampling and placing.
-		ovh_run memview on "$rep" "$MEMVIEWCTL" run --
-		# A budget of the buffer's size: nothing is over it, but the idle
-		# cold set is demoted -- the cost of moving it as well.
-		ovh_run memview budget "$rep" "$MEMVIEWCTL" run --budget "$SIZE" --
-		restore_policy
-	done
+		for ((rep = 1; rep <= OVH_REPS; rep++)); do
+			ovh_run memview off "$rep"
+			# No budget: nothing is demoted, the cost of sampling and
+			# placing.
+			ovh_run memview on "$rep" "$MEMVIEWCTL" run --
+			# A budget of the buffer's size: nothing is over it, but
+			# the idle cold set is demoted -- the cost of moving it.
+			ovh_run memview budget "$rep" "$MEMVIEWCTL" run --budget "$SIZE" --
+			restore_policy
+		done
+	fi
 
 	local p
 	for p in $PATTERNS; do
@@ -306,7 +310,7 @@ phase_memview() {
 	done
 	"$MEMVIEWCTL" stats --json >"$D/memview-stats-end.json"
 
-	((EVAC)) && evacuation
+	((EVAC && !placement_only)) && evacuation
 	"$MEMVIEWCTL" remove-region --all >/dev/null || err "remove-region failed"
 	rmmod memview || err "rmmod memview failed"
 }
@@ -587,7 +591,7 @@ vitals() {
 vitals &
 VITALS_PID=$!
 trap 'hog_stop; kill $VITALS_PID 2>/dev/null' EXIT
-case " $PHASES " in *" memview "*) phase_memview ;; esac
+case " $PHASES " in *" memview "* | *" memview-placement "*) phase_memview ;; esac
 case " $PHASES " in *" kernel "* | *" kernel-placement "*) phase_kernel ;; esac
 cp /proc/vmstat "$D/vmstat-end.txt"
 say "done; errors: $(wc -l <"$D/errors.txt")"

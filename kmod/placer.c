@@ -49,7 +49,8 @@ static struct task_struct *memview_placer_task;
  *   8..15   idle: consecutive scans that found it not accessed (<= 64)
  *   16..23  heat: decayed score, +64 per access, x3/4 per scan
  *   24      sampled: a fault sample hit it since the last scan
- *   25..26  dir: last move by the placer, 0 none, 1 down, 2 up
+ *   25..26  dir: last move by the placer, 0 none, 1 down, 2 up, 3 down
+ *           with no trade (forced or idle; memview_too_recent())
  *   27..58  moved: the process's round of that move
  */
 #define H_YOUNG(e)	((e) & 0xff)
@@ -64,6 +65,16 @@ static struct task_struct *memview_placer_task;
 	 (unsigned long)(moved) << 27)
 #define DIR_DOWN	1
 #define DIR_UP		2
+#define DIR_ALONE	3	/* down, not traded for a promotion */
+/* The direction of the last move recorded in @e. */
+#define H_WAY(e)	(H_DIR(e) == DIR_ALONE ? DIR_DOWN : H_DIR(e))
+
+/*
+ * A candidate's entry (struct memview_cand) is its heat entry plus bits the
+ * entry in the xarray never has: a promotion candidate's C_WARM (below),
+ * a demotion candidate's class (C_CLASS(), memview_place()).
+ */
+#define C_WARM		(1UL << 62)
 
 u32 memview_sample_period(void)
 {
@@ -199,6 +210,22 @@ static unsigned long memview_hot_heat(const struct memview_policy *pol)
 	return min(64UL + 8UL * (pol->hot_rounds - 1), 255UL);
 }
 
+/*
+ * The hottest DRAM page promotion candidate @e may be exchanged for.  A hot
+ * one (the test above) for any page not hotter than itself.  A *warm* one
+ * (C_WARM: found accessed in this scan, not yet hot; collected for a
+ * process with a budget only) for a page with at most half its heat: with
+ * one access worth 64 that is a page not accessed in the last three scans
+ * or more.  Warm pages are also promoted into the room under the budget.
+ * Under slow memory a hot set in the slices is seen accessed once every
+ * few scans, rarely twice in a row, and would otherwise wait behind DRAM
+ * pages nobody touches.
+ */
+static unsigned long memview_exch_max(unsigned long e)
+{
+	return e & C_WARM ? H_HEAT(e) / 2 : H_HEAT(e);
+}
+
 /* Update the heat of the pages of one PMD after the accessed bits were read. */
 static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 				unsigned long n)
@@ -217,6 +244,18 @@ static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 		    kind != MEMVIEW_PTE_SLICE) {
 			if (kind == MEMVIEW_PTE_NONE && xa_load(&p->heat, vpn))
 				xa_erase(&p->heat, vpn);
+			continue;
+		}
+		/*
+		 * Without a budget nothing is demoted: a DRAM page's heat
+		 * decides nothing, it is only counted (and its accessed bit
+		 * is the hot count, when the access sampler is on).  This
+		 * skips the heat map for nearly every page of such a process.
+		 */
+		if (kind != MEMVIEW_PTE_SLICE && !sc->want_cold &&
+		    (sc->pol.samplers & MEMVIEW_SAMPLE_ACCESS_BIT)) {
+			sc->dram++;
+			sc->hot += sc->young[i];
 			continue;
 		}
 		old = xa_load(&p->heat, vpn);
@@ -251,6 +290,11 @@ static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 			    (accessed && heat >= memview_hot_heat(&sc->pol)))
 				memview_add_cand(sc->hotc, &sc->nr_hot,
 						 sc->max_cand, addr, e);
+			else if (accessed && sc->want_cold)
+				/* Warm: see memview_exch_max(). */
+				memview_add_cand(sc->hotc, &sc->nr_hot,
+						 sc->max_cand, addr,
+						 e | C_WARM);
 		} else {
 			sc->dram++;
 			/*
@@ -453,20 +497,52 @@ static int memview_cand_by_addr(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-/* Would moving this page now undo a move made within the hysteresis? */
+/*
+ * Would moving this page now undo a move made within the hysteresis?  The
+ * hysteresis keeps trades from see-sawing: a page promoted is not demoted
+ * within it, and a page demoted in an exchange is not promoted within it.
+ * A page demoted alone -- forced by the budget or idle -- may come back as
+ * soon as it is found accessed: it was only the coldest page when DRAM ran
+ * over or had been idle (a hot set written first and idle while the rest
+ * of a buffer is filled), no hotter page came in for it, and holding it in
+ * the slices for hysteresis_rounds (seconds when rounds are slow) is what
+ * keeps a workload slow.  Its return still counts as a ping-pong.
+ */
 static bool memview_too_recent(struct memview_scan *sc, unsigned long e,
 			       int dir)
 {
 	u32 since = sc->p->round - (u32)H_MOVED(e);
 
-	return H_DIR(e) && H_DIR(e) != dir &&
+	if (H_DIR(e) == DIR_ALONE && dir == DIR_UP)
+		return false;
+	return H_DIR(e) && H_WAY(e) != dir &&
 	       since < sc->pol.hysteresis_rounds;
 }
 
 /*
- * A demotion candidate's class, in bits the heat entry does not use (the
- * entry in the xarray never has them).
+ * What a page move costs, an average over the placer's last batches (ns per
+ * page; 0: none measured yet).  Only the placer thread uses it.
  */
+static u64 memview_move_ns;
+
+/*
+ * Pages the promotions and exchanges of a round may move: about a scan
+ * interval's worth at memview_move_ns, one batch at least.  On slow memory
+ * (emulated CXL under TCG moves a few hundred pages a second, fewer while
+ * the workload itself is busy in CXL memory) a round that moved all it
+ * chose would decide on a scan many seconds old: a hot set that shifted
+ * meanwhile would be brought back after it went cold.
+ */
+static u64 memview_move_cap(const struct memview_policy *pol)
+{
+	if (!memview_move_ns)
+		return U64_MAX;
+	return max_t(u64, MEMVIEW_BATCH_PAGES,
+		     (u64)pol->scan_interval_ms * NSEC_PER_MSEC /
+		     memview_move_ns);
+}
+
+/* A demotion candidate's class (see C_WARM). */
 #define C_CLASS(e)	(((e) >> 59) & 7)
 #define C_MK(e, cls)	((e) | (unsigned long)(cls) << 59)
 #define CL_FORCED	1	/* down to the budget */
@@ -489,7 +565,9 @@ static u64 memview_move(struct memview_scan *sc, struct memview_migration *m,
 	DECLARE_BITMAP(mask, MEMVIEW_BATCH_PAGES);
 	struct memview_migrate counters = {};
 	struct memview_proc *p = sc->p;
-	u64 moved = 0, picked;
+	u64 moved = 0, picked, nr;
+	ktime_t t0;
+	bool alone = dir == DIR_DOWN && cls != CL_EXCH;
 	u32 i = 0, j, k, batches = 0;
 
 	m->cmd = &counters;
@@ -532,8 +610,16 @@ static u64 memview_move(struct memview_scan *sc, struct memview_migration *m,
 			continue;
 		}
 		batches++;
+		t0 = ktime_get();
 		if (memview_migrate_pmd(m, sc->mm, vma, start, end, p))
 			break;
+		nr = bitmap_weight(m->moved, MEMVIEW_BATCH_PAGES);
+		if (nr) {
+			u64 ns = ktime_to_ns(ktime_sub(ktime_get(), t0)) / nr;
+
+			memview_move_ns = memview_move_ns ?
+					  (3 * memview_move_ns + ns) / 4 : ns;
+		}
 		for (k = i; k < j; k++) {
 			unsigned long vpn = c[k].addr >> PAGE_SHIFT, e;
 			void *old;
@@ -546,11 +632,11 @@ static u64 memview_move(struct memview_scan *sc, struct memview_migration *m,
 			moved++;
 			old = xa_load(&p->heat, vpn);
 			e = old ? xa_to_value(old) : c[k].entry;
-			if (H_DIR(e) && H_DIR(e) != dir &&
+			if (H_DIR(e) && H_WAY(e) != dir &&
 			    p->round - (u32)H_MOVED(e) <= sc->pol.pingpong_rounds)
 				STAT_ADD(p, pingpongs, 1);
-			e = H_MAKE(H_YOUNG(e), H_IDLE(e), H_HEAT(e), dir,
-				   p->round);
+			e = H_MAKE(H_YOUNG(e), H_IDLE(e), H_HEAT(e),
+				   alone ? DIR_ALONE : dir, p->round);
 			xa_store(&p->heat, vpn, xa_mk_value(e), GFP_KERNEL);
 		}
 		i = j;
@@ -634,14 +720,15 @@ static bool memview_rank_next(const u32 *hist, struct memview_rank *r,
  *  1. over the budget: the coldest DRAM pages down to the budget (forced);
  *  2. promotion candidates, hottest first: into the room under the budget,
  *     then in exchange for the coldest DRAM pages left, as long as the
- *     DRAM page is not hotter than the slice page;
+ *     DRAM page is not hotter than the slice page (a warm one: not more
+ *     than half as hot, memview_exch_max());
  *  3. if no promotion candidate is left waiting in the slices: the DRAM
  *     pages idle for cold_rounds scans (with a budget only).
  *
  * Demotions are chosen coldest first by heat, so a page is never demoted
- * while a colder one stays.  Forced and exchange demotions are made first,
- * whatever the time; promotions and idle demotions stop after a scan
- * interval of moving (one batch at least).
+ * while a colder one stays.  The moves are made in the order exchange
+ * demotions, promotions, forced demotions (all whatever the time), idle
+ * demotions (stopped after a scan interval of moving, one batch at least).
  */
 static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 {
@@ -651,13 +738,14 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 					 sc->pol.scan_interval_ms);
 	u64 down_room = memview_rate_pages(sc->pol.demote_rate_mbps,
 					   sc->pol.scan_interval_ms);
-	ktime_t deadline = ktime_add_ms(ktime_get(), sc->pol.scan_interval_ms);
+	ktime_t deadline;
 	/*
 	 * DRAM use: the last full pass, or what the pass under way has seen
 	 * already if that is more (a pass can take many rounds).
 	 */
 	u64 dram = max(READ_ONCE(p->dram_pages), p->pass_dram);
-	u64 forced = 0, room, n_direct, nr_exch = 0, k, moved, moved_down;
+	u64 forced = 0, room, n_direct, nr_exch = 0, k, moved, moved_down, mf;
+	u64 cap;
 	u32 nr_up = 0, nr_down = 0, nr_idle = 0, i;
 	u32 cut[3], take[3], heat;
 	struct memview_rank rank;
@@ -696,14 +784,24 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 
 	room = !budget ? U64_MAX : budget + forced > dram ?
 	       budget + forced - dram : 0;
-	n_direct = min_t(u64, nr_up, room);
-	/* Exchanges: hottest slice page for coldest DRAM page, not hotter. */
+	cap = memview_move_cap(&sc->pol);
+	n_direct = min3(nr_up, room, cap);
+	/*
+	 * Exchanges: hottest slice page for coldest DRAM page, not hotter
+	 * (memview_exch_max()); two moves each.
+	 */
 	while (n_direct + nr_exch < nr_up && forced + nr_exch < down_room &&
+	       n_direct + 2 * (nr_exch + 1) <= cap &&
 	       memview_rank_next(sc->hist, &rank, &heat) &&
-	       heat <= H_HEAT(sc->hotc[n_direct + nr_exch].entry))
+	       heat <= memview_exch_max(sc->hotc[n_direct + nr_exch].entry))
 		nr_exch++;
 	if (n_direct + nr_exch < nr_up) {
-		STAT_ADD(p, skipped_no_space, nr_up - n_direct - nr_exch);
+		/* Out of time (next round), or no DRAM page to trade. */
+		if (n_direct == cap || n_direct + 2 * (nr_exch + 1) > cap)
+			STAT_ADD(p, skipped_rate, nr_up - n_direct - nr_exch);
+		else
+			STAT_ADD(p, skipped_no_space,
+				 nr_up - n_direct - nr_exch);
 		nr_up = n_direct + nr_exch;
 	}
 	/* Idle demotions only when no hot page waits in the slices. */
@@ -752,42 +850,56 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 	}
 
 	/*
-	 * Forced demotions give the pages accessed since the scan a second
-	 * chance and take from the reserve instead; but the budget holds even
-	 * if every chosen page was accessed (a hot set larger than the
-	 * budget): then the forced ones go anyway.  Exchanges are between
-	 * pages the scan found hot: no second chance.
+	 * Exchanges first, and their promotions right after: on slow memory
+	 * a hot set left in the slices slows everything down (the workload,
+	 * and the copies of the forced demotions), so it comes back before
+	 * the budget's excess goes.  The room counts the forced demotions
+	 * still to come as made, as they are made in this round uncut: DRAM
+	 * never rises above max(its level at the scan, the budget) and is
+	 * within the budget at the end of the round as before.  Exchanges are
+	 * between pages the scan found hot: no second chance.
 	 */
-	moved_down = memview_move(sc, m, sc->cold, nr_down, CL_FORCED,
-				  DIR_DOWN, 0, forced, true);
-	if (moved_down < forced)
-		moved_down += memview_move(sc, m, sc->cold, nr_down, CL_RESERVE,
-					   DIR_DOWN, 0, forced - moved_down,
-					   true);
-	if (moved_down < forced)
-		moved_down += memview_move(sc, m, sc->cold, nr_down, CL_FORCED,
-					   DIR_DOWN, 0, forced - moved_down,
-					   false);
+	moved_down = 0;
 	if (nr_exch)
-		moved_down += memview_move(sc, m, sc->cold, nr_down, CL_EXCH,
-					   DIR_DOWN, 0, nr_exch, false);
-	STAT_ADD(p, demotions, moved_down);
-	memview_account_move(p, moved_down, true);
+		moved_down = memview_move(sc, m, sc->cold, nr_down, CL_EXCH,
+					  DIR_DOWN, 0, nr_exch, false);
 	/* What could not be made room for is not promoted. */
 	if (budget) {
 		u64 now = dram > moved_down ? dram - moved_down : 0;
 
-		room = budget > now ? budget - now : 0;
+		room = budget + forced > now ? budget + forced - now : 0;
 		if (nr_up > room) {
 			STAT_ADD(p, skipped_no_space, nr_up - room);
 			nr_up = room;
 		}
 	}
 	sort(sc->hotc, nr_up, sizeof(*sc->hotc), memview_cand_by_addr, NULL);
-	moved = memview_move(sc, m, sc->hotc, nr_up, 0, DIR_UP, deadline,
-			     U64_MAX, false);
+	moved = memview_move(sc, m, sc->hotc, nr_up, 0, DIR_UP, 0, U64_MAX,
+			     false);
 	STAT_ADD(p, promotions, moved);
 	memview_account_move(p, moved, false);
+
+	/*
+	 * Forced demotions give the pages accessed since the scan a second
+	 * chance and take from the reserve instead; but the budget holds even
+	 * if every chosen page was accessed (a hot set larger than the
+	 * budget): then the forced ones go anyway.
+	 */
+	mf = 0;
+	if (forced)
+		mf = memview_move(sc, m, sc->cold, nr_down, CL_FORCED, DIR_DOWN,
+				 0, forced, true);
+	if (mf < forced)
+		mf += memview_move(sc, m, sc->cold, nr_down, CL_RESERVE,
+				  DIR_DOWN, 0, forced - mf, true);
+	if (mf < forced)
+		mf += memview_move(sc, m, sc->cold, nr_down, CL_FORCED,
+				  DIR_DOWN, 0, forced - mf, false);
+	moved_down += mf;
+	STAT_ADD(p, demotions, moved_down);
+	memview_account_move(p, moved_down, true);
+	/* Only idle demotions are cut short, after a scan interval of moving. */
+	deadline = ktime_add_ms(ktime_get(), sc->pol.scan_interval_ms);
 	if (nr_idle) {
 		moved = memview_move(sc, m, sc->cold, nr_down, CL_IDLE,
 				     DIR_DOWN, deadline, U64_MAX, true);

@@ -22,7 +22,8 @@
 # BENCH_EVAC (1), BENCH_EVAC_SIZE (32M), BENCH_MEMVIEW_TUNED ("--hot-rounds 1
 # --cold-rounds 16": a second memview placement run with these options),
 # BENCH_HOG_MARGIN (256K), BENCH_PHASES ("memview kernel"; "kernel-placement":
-# only the first-touch and kernel placement runs).  --quick shrinks them for
+# only the first-touch and kernel placement runs; "memview-placement": only
+# memview's placement runs).  --quick shrinks them for
 # a smoke run (a few minutes).
 #
 # The guest has a budget node (scripts/vm.sh MEMVIEW_VM_NUMA_NODE1, default

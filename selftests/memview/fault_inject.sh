@@ -73,7 +73,6 @@ log_mark "fault injection run $$ starts"
 load_module "$ko"
 
 # memview's text: its lowest text symbol to a page past its highest.
-# (No process substitution: the guest has no /dev/fd.)
 syms=$(awk '$4 == "[memview]" && ($2 == "t" || $2 == "T") { print $1 }' /proc/kallsyms | sort)
 first=$(echo "$syms" | head -n 1)
 last=$(echo "$syms" | tail -n 1)
