@@ -367,6 +367,8 @@ enum memview_pte_kind {
 	MEMVIEW_PTE_SLICE,	/* a memview slice page */
 	MEMVIEW_PTE_OTHER,	/* other device memory, or a PFN map */
 };
+pmd_t *memview_pmd_offset(struct mm_struct *mm, unsigned long addr,
+			  bool *leaf);
 void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 			unsigned long end, u8 *kinds,
 			struct memview_slice **slices, unsigned long *pfns);

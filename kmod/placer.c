@@ -322,26 +322,16 @@ static void memview_scan_pmd(struct memview_scan *sc,
 	pmd_t *pmdp, pmd;
 	spinlock_t *ptl;
 	pte_t *ptep;
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
+	bool leaf;
 
 	memset(sc->young, 0, n);
 	memview_walk_pmd(vma, start, end, sc->kinds, NULL);
 	sc->budget -= n;
 	STAT_ADD(sc->p, pages_scanned, n);
 
-	pgd = pgd_offset(mm, start);
-	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
+	pmdp = memview_pmd_offset(mm, start, &leaf);
+	if (!pmdp)
 		goto update;
-	p4d = p4d_offset(pgd, start);
-	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
-		goto update;
-	pud = pud_offset(p4d, start);
-	if (pud_none(READ_ONCE(*pud)) || pud_trans_huge(READ_ONCE(*pud)) ||
-	    pud_bad(READ_ONCE(*pud)))
-		goto update;
-	pmdp = pmd_offset(pud, start);
 	pmd = memview_pmdp_get_lockless(pmdp);
 	if (pmd_none(pmd) || !pmd_present(pmd))
 		goto update;
@@ -396,21 +386,11 @@ static void memview_second_chance(struct mm_struct *mm,
 	unsigned long n = (end - start) >> PAGE_SHIFT, i;
 	pmd_t *pmdp, pmd;
 	pte_t *ptep;
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
+	bool leaf;
 
-	pgd = pgd_offset(mm, start);
-	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
+	pmdp = memview_pmd_offset(mm, start, &leaf);
+	if (!pmdp)
 		return;
-	p4d = p4d_offset(pgd, start);
-	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
-		return;
-	pud = pud_offset(p4d, start);
-	if (pud_none(READ_ONCE(*pud)) || pud_trans_huge(READ_ONCE(*pud)) ||
-	    pud_bad(READ_ONCE(*pud)))
-		return;
-	pmdp = pmd_offset(pud, start);
 	pmd = memview_pmdp_get_lockless(pmdp);
 	if (pmd_none(pmd) || !pmd_present(pmd))
 		return;

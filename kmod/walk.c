@@ -44,6 +44,35 @@ static u8 memview_pfn_kind(unsigned long pfn, struct memview_slice **slicep)
 }
 
 /*
+ * The PMD entry of @addr in @mm, reached without the page-table locks (the
+ * caller holds the mmap lock: the upper tables stay), or NULL if there is
+ * no PMD table: then *@leaf says whether the PUD maps a huge page (or is
+ * bad) rather than nothing.
+ */
+pmd_t *memview_pmd_offset(struct mm_struct *mm, unsigned long addr,
+			  bool *leaf)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+
+	*leaf = false;
+	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(READ_ONCE(*pud)))
+		return NULL;
+	if (pud_trans_huge(READ_ONCE(*pud)) || pud_bad(READ_ONCE(*pud))) {
+		*leaf = true;
+		return NULL;
+	}
+	return pmd_offset(pud, addr);
+}
+
+/*
  * Fill @kinds (and @slices and @pfns, if not NULL) for [start, end), which
  * lies in @vma and one PMD.  @pfns gets the pfn of each present page (0 for
  * the others).  Caller holds the mmap read lock and memview_rwsem.
@@ -54,11 +83,9 @@ void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 {
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long n = (end - start) >> PAGE_SHIFT, i;
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
 	pmd_t *pmdp, pmd;
 	pte_t *ptep;
+	bool leaf;
 	u8 kind;
 
 	memset(kinds, MEMVIEW_PTE_NONE, n);
@@ -67,20 +94,12 @@ void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 	if (pfns)
 		memset(pfns, 0, n * sizeof(*pfns));
 
-	pgd = pgd_offset(mm, start);
-	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
-		return;
-	p4d = p4d_offset(pgd, start);
-	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
-		return;
-	pud = pud_offset(p4d, start);
-	if (pud_none(READ_ONCE(*pud)))
-		return;
-	if (pud_trans_huge(READ_ONCE(*pud)) || pud_bad(READ_ONCE(*pud))) {
-		memset(kinds, MEMVIEW_PTE_OTHER, n);
+	pmdp = memview_pmd_offset(mm, start, &leaf);
+	if (!pmdp) {
+		if (leaf)
+			memset(kinds, MEMVIEW_PTE_OTHER, n);
 		return;
 	}
-	pmdp = pmd_offset(pud, start);
 	pmd = memview_pmdp_get_lockless(pmdp);
 	if (pmd_none(pmd))
 		return;
