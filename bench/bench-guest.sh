@@ -56,7 +56,7 @@ KO=${MEMVIEW_KO:-build/$(uname -r)/memview.ko}
 SIZE=${BENCH_SIZE:-64M}
 BUDGET=${BENCH_BUDGET:-32M}
 HOT=${BENCH_HOT_FRACTION:-0.25}
-DURATION=${BENCH_DURATION:-60}
+DURATION=${BENCH_DURATION:-120}
 PATTERNS=${BENCH_PATTERNS:-uniform zipfian}
 SAMPLE_MS=${BENCH_SAMPLE_MS:-250}
 MIG_SIZE=${BENCH_MIG_SIZE:-4M}
@@ -74,7 +74,7 @@ EVAC=${BENCH_EVAC:-1}
 HOG_MARGIN=${BENCH_HOG_MARGIN:-256K}
 EVAC_SIZE=${BENCH_EVAC_SIZE:-32M}
 # A second memview placement run with these policy options ("" = none).
-TUNED=${BENCH_MEMVIEW_TUNED---hot-rounds 1 --cold-rounds 16}
+TUNED=${BENCH_MEMVIEW_TUNED:-}
 
 say() { printf '[bench %s] %s\n' "$(date +%T)" "$*"; }
 err() {

@@ -15,12 +15,12 @@
 #
 # Sizes and durations come from BENCH_* variables, passed into the guest
 # (defaults in bench/bench-guest.sh): BENCH_SIZE (64M), BENCH_BUDGET (32M),
-# BENCH_HOT_FRACTION (0.25), BENCH_DURATION (60 s per placement run),
+# BENCH_HOT_FRACTION (0.25), BENCH_DURATION (120 s per placement run),
 # BENCH_PATTERNS ("uniform zipfian"), BENCH_SAMPLE_MS (250),
 # BENCH_MIG_SIZE (4M), BENCH_MIG_BATCHES (4K,64K,512K,2M), BENCH_MIG_REPS
 # (3), BENCH_MIG_CALLS (256), BENCH_OVH_DURATION (8), BENCH_OVH_REPS (3),
-# BENCH_EVAC (1), BENCH_EVAC_SIZE (32M), BENCH_MEMVIEW_TUNED ("--hot-rounds 1
-# --cold-rounds 16": a second memview placement run with these options),
+# BENCH_EVAC (1), BENCH_EVAC_SIZE (32M), BENCH_MEMVIEW_TUNED (empty; policy
+# options: a second memview placement run with them),
 # BENCH_HOG_MARGIN (256K), BENCH_PHASES ("memview kernel"; "kernel-placement":
 # only the first-touch and kernel placement runs; "memview-placement": only
 # memview's placement runs).  --quick shrinks them for
