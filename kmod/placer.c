@@ -142,8 +142,13 @@ static void memview_stat_add(struct memview_proc *p, size_t off, u64 n)
 #define STAT_ADD(p, field, n) \
 	memview_stat_add(p, offsetof(struct memview_stats_counters, field), n)
 
-/* Fold the fault samples taken since the last round into the heat map. */
-static void memview_drain_samples(struct memview_proc *p)
+/*
+ * Fold the fault samples taken since the last round into the heat map.
+ * With @known_only, only into pages it has already (see
+ * memview_scan_update(): a process without a budget has heat for its slice
+ * pages only).
+ */
+static void memview_drain_samples(struct memview_proc *p, bool known_only)
 {
 	unsigned long *addrs, e;
 	u32 n, i;
@@ -161,6 +166,8 @@ static void memview_drain_samples(struct memview_proc *p)
 		unsigned long vpn = addrs[i] >> PAGE_SHIFT;
 		void *old = xa_load(&p->heat, vpn);
 
+		if (!old && known_only)
+			continue;
 		e = old ? xa_to_value(old) : 0;
 		xa_store(&p->heat, vpn, xa_mk_value(e | H_SAMPLED), GFP_KERNEL);
 	}
@@ -507,7 +514,8 @@ static u64 memview_move_ns;
 
 /*
  * Pages the promotions and exchanges of a round may move: about a scan
- * interval's worth at memview_move_ns, one batch at least.  On slow memory
+ * interval's worth at memview_move_ns, one batch at least (and at most
+ * until a move has been timed).  On slow memory
  * (emulated CXL under TCG moves a few hundred pages a second, fewer while
  * the workload itself is busy in CXL memory) a round that moved all it
  * chose would decide on a scan many seconds old: a hot set that shifted
@@ -516,7 +524,7 @@ static u64 memview_move_ns;
 static u64 memview_move_cap(const struct memview_policy *pol)
 {
 	if (!memview_move_ns)
-		return U64_MAX;
+		return MEMVIEW_BATCH_PAGES;	/* nothing measured yet */
 	return max_t(u64, MEMVIEW_BATCH_PAGES,
 		     (u64)pol->scan_interval_ms * NSEC_PER_MSEC /
 		     memview_move_ns);
@@ -843,6 +851,8 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 	if (nr_exch)
 		moved_down = memview_move(sc, m, sc->cold, nr_down, CL_EXCH,
 					  DIR_DOWN, 0, nr_exch, false);
+	STAT_ADD(p, demotions, moved_down);
+	memview_account_move(p, moved_down, true);
 	/* What could not be made room for is not promoted. */
 	if (budget) {
 		u64 now = dram > moved_down ? dram - moved_down : 0;
@@ -863,7 +873,9 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 	 * Forced demotions give the pages accessed since the scan a second
 	 * chance and take from the reserve instead; but the budget holds even
 	 * if every chosen page was accessed (a hot set larger than the
-	 * budget): then the forced ones go anyway.
+	 * budget): then the forced ones go anyway, and the reserve if some of
+	 * those could not move (busy), since the promotions above counted on
+	 * them.
 	 */
 	mf = 0;
 	if (forced)
@@ -875,9 +887,11 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 	if (mf < forced)
 		mf += memview_move(sc, m, sc->cold, nr_down, CL_FORCED,
 				  DIR_DOWN, 0, forced - mf, false);
-	moved_down += mf;
-	STAT_ADD(p, demotions, moved_down);
-	memview_account_move(p, moved_down, true);
+	if (mf < forced)
+		mf += memview_move(sc, m, sc->cold, nr_down, CL_RESERVE,
+				  DIR_DOWN, 0, forced - mf, false);
+	STAT_ADD(p, demotions, mf);
+	memview_account_move(p, mf, true);
 	/* Only idle demotions are cut short, after a scan interval of moving. */
 	deadline = ktime_add_ms(ktime_get(), sc->pol.scan_interval_ms);
 	if (nr_idle) {
@@ -921,7 +935,8 @@ static void memview_round_proc(struct memview_proc *p,
 	sc->cleared = false;
 	p->round++;
 
-	memview_drain_samples(p);
+	memview_drain_samples(p, !p->dram_budget &&
+				 (pol->samplers & MEMVIEW_SAMPLE_ACCESS_BIT));
 	down_read(&memview_rwsem);
 	mmap_read_lock(sc->mm);
 	memview_scan(sc);
