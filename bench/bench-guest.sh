@@ -561,10 +561,20 @@ phase_kernel() {
 	# which the workload may get on top of what the hog left: keep them
 	# small for these runs (1/100000 of the zone, at least 4 batches; they
 	# shrink to it within seconds, hog_start waits) and put the setting back.
-	local p pcp_frac
+	# Watermark boosting (after a fallback to another migratetype's
+	# pageblock, the zone's watermarks rise by up to 150 % of the high
+	# one until kswapd has balanced it) would move the watermarks under
+	# the hog's feet: seen on 6.1, the budget node's min watermark rose
+	# from 2.9 to 5 MiB during a fill, above the free memory, and the OOM
+	# killer took the hog (the workload's page tables cannot go to the
+	# CXL node's movable memory).  Off for these runs, put back after.
+	local p pcp_frac boost
 	pcp_frac=$(sysctl -n vm.percpu_pagelist_high_fraction)
 	sysctl -q vm.percpu_pagelist_high_fraction=100000 ||
 		err "sysctl vm.percpu_pagelist_high_fraction failed"
+	boost=$(sysctl -n vm.watermark_boost_factor)
+	sysctl -q vm.watermark_boost_factor=0 ||
+		err "sysctl vm.watermark_boost_factor failed"
 	for p in $PATTERNS; do
 		bound_run firsttouch "$p"
 	done
@@ -572,6 +582,7 @@ phase_kernel() {
 		bound_run kernel "$p"
 	done
 	sysctl -q vm.percpu_pagelist_high_fraction="$pcp_frac"
+	sysctl -q vm.watermark_boost_factor="$boost"
 }
 
 # Vitals every 5 s, to see what the guest was doing when a phase is slow:
