@@ -15,6 +15,12 @@
 #   N passed, N failed, N skipped
 # Logs: build/check/<run>/<kver>/ (guest.log, serial.log, dmesg, env, ...);
 # build/check/latest points to the last run.  The ten newest runs are kept.
+#
+# The guests run side by side (each is mostly one busy vCPU, and much of a
+# test run is waiting for placer rounds); their output is printed when they
+# are done, one after the other.  MEMVIEW_CHECK_SERIAL=1 runs them one after
+# the other, output streamed.  MEMVIEW_VM_TIMEOUT defaults to 2400 s here
+# (a guest sharing the CPUs takes longer than vm.sh's 900 s default allows).
 set -euo pipefail
 
 # The whole script is one compound command, read before it runs: editing or
@@ -79,14 +85,35 @@ ln -sfn "$run" "$MEMVIEW_ROOT/build/check/latest"
 find "$MEMVIEW_ROOT/build/check" -mindepth 1 -maxdepth 1 -type d -name '2*' |
 	sort -r | tail -n +11 | xargs -r rm -rf
 
+export MEMVIEW_VM_TIMEOUT=${MEMVIEW_VM_TIMEOUT:-2400}
+# One guest; writes "<vm.sh exit status> <seconds>" to $out/check-rc.
+guest() {
+	local kver=$1 out=$rundir/$1 t0=$SECONDS rc=0
+	scripts/vm.sh "$kver" "scripts/guest-run.sh $TEST_CMD" "$out" || rc=$?
+	echo "$rc $((SECONDS - t0))" >"$out/check-rc"
+}
+pids=()
+for kver in "${kvers[@]}"; do
+	mkdir -p "$rundir/$kver"
+	if [[ ${MEMVIEW_CHECK_SERIAL:-0} == 1 ]]; then
+		echo "==== $kver: $TEST_CMD ===="
+		guest "$kver"
+	else
+		echo "==== $kver: $TEST_CMD (started; output when it is done) ===="
+		guest "$kver" >"$rundir/$kver/console.log" 2>&1 </dev/null &
+		pids+=($!)
+	fi
+done
+((${#pids[@]} == 0)) || wait "${pids[@]}" || true
+
 for kver in "${kvers[@]}"; do
 	out=$rundir/$kver
-	mkdir -p "$out"
-	echo "==== $kver: $TEST_CMD ===="
-	t0=$SECONDS
-	vm_rc=0
-	scripts/vm.sh "$kver" "scripts/guest-run.sh $TEST_CMD" "$out" || vm_rc=$?
-	secs=$((SECONDS - t0))
+	if [[ -f $out/console.log ]]; then
+		echo "==== $kver: $TEST_CMD ===="
+		cat "$out/console.log"
+	fi
+	vm_rc=1 secs=0
+	[[ -s $out/check-rc ]] && read -r vm_rc secs <"$out/check-rc"
 
 	pass=0 fail=0 skip=0 have_summary=0
 	line=$(grep -E "$SUMMARY_RE" "$out/guest.log" 2>/dev/null | tail -n 1 || true)
