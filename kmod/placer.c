@@ -422,6 +422,17 @@ static void memview_second_chance(struct mm_struct *mm,
 	rcu_read_unlock();
 }
 
+/*
+ * Has the process exited, leaving the placer's reference the only user of
+ * its mm?  Then the round stops: its pages are freed (exit_mmap()) when the
+ * placer lets go, and someone may be waiting for that (a REGION_REMOVE
+ * right after the process ended gets -EBUSY while they are in use).
+ */
+static bool memview_mm_orphaned(struct mm_struct *mm)
+{
+	return atomic_read(&mm->mm_users) <= 1;
+}
+
 /* Scan from the cursor until the budget or the time is spent. */
 static void memview_scan(struct memview_scan *sc)
 {
@@ -439,7 +450,8 @@ static void memview_scan(struct memview_scan *sc)
 		end = vma->vm_end;
 		for (; addr < end; addr = next) {
 			if (sc->budget <= 0 ||
-			    ktime_after(ktime_get(), sc->deadline)) {
+			    ktime_after(ktime_get(), sc->deadline) ||
+			    memview_mm_orphaned(sc->mm)) {
 				p->scan_cursor = addr;
 				sc->complete = false;
 				return;
@@ -575,6 +587,8 @@ static u64 memview_move(struct memview_scan *sc, struct memview_migration *m,
 			i++;
 			continue;
 		}
+		if (memview_mm_orphaned(sc->mm))
+			break;
 		if (batches && deadline && ktime_after(ktime_get(), deadline)) {
 			for (; i < n; i++)
 				if (!cls || C_CLASS(c[i].entry) == cls)

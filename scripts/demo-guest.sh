@@ -188,6 +188,13 @@ tail -n 1 "$wl_out"
 ((rc == 0)) || die "the workload exited $rc: its checksum did not hold"
 
 heading "Give the regions back"
+# The workload's pages go back to the slices when its memory is torn down,
+# which the placer can hold off for the batch it is moving; remove-region
+# refuses (EBUSY) while pages are in use, so wait for them first.
+for ((i = 0; i < 100; i++)); do
+	(($(memviewctl list -R --json | jq '[.[].used_pages] | add // 0') == 0)) && break
+	sleep 0.1
+done
 run memviewctl remove-region --all
 run memviewctl list --table
 if ((loaded_here)); then
