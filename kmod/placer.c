@@ -109,6 +109,8 @@ struct memview_cand {
  * @nr_hot: entries in @hotc
  * @max_cand: room in @cold and in @hotc
  * @want_cold: collect @cold (the process has a DRAM budget)
+ * @dram_heat: keep heat for DRAM pages (a budget, or no access bits to
+ *	count them by; memview_scan_update())
  * @cleared: accessed bits were cleared (a TLB flush is due)
  * @hist: eligible demotion candidates by heat (memview_place())
  * @young: per page of the current PMD, accessed bit found set
@@ -128,6 +130,7 @@ struct memview_scan {
 	u32 nr_hot;
 	u32 max_cand;
 	bool want_cold;
+	bool dram_heat;
 	bool cleared;
 	u32 hist[256];
 	bool young[MEMVIEW_BATCH_PAGES];
@@ -259,8 +262,7 @@ static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 		 * is the hot count, when the access sampler is on).  This
 		 * skips the heat map for nearly every page of such a process.
 		 */
-		if (kind != MEMVIEW_PTE_SLICE && !sc->want_cold &&
-		    (sc->pol.samplers & MEMVIEW_SAMPLE_ACCESS_BIT)) {
+		if (kind != MEMVIEW_PTE_SLICE && !sc->dram_heat) {
 			sc->dram++;
 			sc->hot += sc->young[i];
 			continue;
@@ -512,9 +514,7 @@ static bool memview_too_recent(struct memview_scan *sc, unsigned long e,
 {
 	u32 since = sc->p->round - (u32)H_MOVED(e);
 
-	if (H_DIR(e) == DIR_ALONE && dir == DIR_UP)
-		return false;
-	return H_DIR(e) && H_WAY(e) != dir &&
+	return H_DIR(e) && H_DIR(e) != DIR_ALONE && H_DIR(e) != dir &&
 	       since < sc->pol.hysteresis_rounds;
 }
 
@@ -734,6 +734,14 @@ static bool memview_rank_next(const u32 *hist, struct memview_rank *r,
  */
 static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 {
+	/* The forced demotions' passes, in order (see below). */
+	static const struct {
+		u32 cls;
+		bool second_chance;
+	} forced_passes[] = {
+		{ CL_FORCED, true }, { CL_RESERVE, true },
+		{ CL_FORCED, false }, { CL_RESERVE, false },
+	};
 	struct memview_proc *p = sc->p;
 	u64 budget = p->dram_budget >> PAGE_SHIFT;
 	u64 up_room = memview_rate_pages(sc->pol.promote_rate_mbps,
@@ -799,7 +807,7 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 		nr_exch++;
 	if (n_direct + nr_exch < nr_up) {
 		/* Out of time (next round), or no DRAM page to trade. */
-		if (n_direct == cap || n_direct + 2 * (nr_exch + 1) > cap)
+		if (n_direct + 2 * (nr_exch + 1) > cap)
 			STAT_ADD(p, skipped_rate, nr_up - n_direct - nr_exch);
 		else
 			STAT_ADD(p, skipped_no_space,
@@ -891,19 +899,10 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 	 * those could not move (busy), since the promotions above counted on
 	 * them.
 	 */
-	mf = 0;
-	if (forced)
-		mf = memview_move(sc, m, sc->cold, nr_down, CL_FORCED, DIR_DOWN,
-				 0, forced, true);
-	if (mf < forced)
-		mf += memview_move(sc, m, sc->cold, nr_down, CL_RESERVE,
-				  DIR_DOWN, 0, forced - mf, true);
-	if (mf < forced)
-		mf += memview_move(sc, m, sc->cold, nr_down, CL_FORCED,
-				  DIR_DOWN, 0, forced - mf, false);
-	if (mf < forced)
-		mf += memview_move(sc, m, sc->cold, nr_down, CL_RESERVE,
-				  DIR_DOWN, 0, forced - mf, false);
+	for (i = 0, mf = 0; i < ARRAY_SIZE(forced_passes) && mf < forced; i++)
+		mf += memview_move(sc, m, sc->cold, nr_down,
+				   forced_passes[i].cls, DIR_DOWN, 0,
+				   forced - mf, forced_passes[i].second_chance);
 	STAT_ADD(p, demotions, mf);
 	memview_account_move(p, mf, true);
 	/* Only idle demotions are cut short, after a scan interval of moving. */
@@ -946,11 +945,12 @@ static void memview_round_proc(struct memview_proc *p,
 	sc->dram = sc->slice = sc->hot = 0;
 	sc->nr_cold = sc->nr_hot = 0;
 	sc->want_cold = p->dram_budget;
+	sc->dram_heat = p->dram_budget ||
+			!(pol->samplers & MEMVIEW_SAMPLE_ACCESS_BIT);
 	sc->cleared = false;
 	p->round++;
 
-	memview_drain_samples(p, !p->dram_budget &&
-				 (pol->samplers & MEMVIEW_SAMPLE_ACCESS_BIT));
+	memview_drain_samples(p, !sc->dram_heat);
 	down_read(&memview_rwsem);
 	mmap_read_lock(sc->mm);
 	memview_scan(sc);
