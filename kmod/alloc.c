@@ -54,7 +54,7 @@ bool memview_slice_takes_pages(u32 state)
 	return state == MEMVIEW_SLICE_ONLINE || state == MEMVIEW_SLICE_DEGRADED;
 }
 
-/* Caller holds memview_rwsem. */
+/* Caller holds memview_srcu (read). */
 static struct memview_slice *memview_pick_slice(void)
 {
 	struct memview_slice *best = NULL;
@@ -62,7 +62,7 @@ static struct memview_slice *memview_pick_slice(void)
 	struct memview_region *r;
 	u32 i;
 
-	list_for_each_entry(r, &memview_regions, node) {
+	for_each_memview_region(r) {
 		for (i = 0; i < r->nr_slices; i++) {
 			struct memview_slice *s = &r->slices[i];
 			unsigned long free;
@@ -108,7 +108,7 @@ out:
  * memview_alloc_page - allocate one slice page
  * @pick: cursor of the current batch; starts with slice == NULL
  *
- * Caller holds memview_rwsem (read), so no slice goes away.  The page comes
+ * Caller holds memview_srcu (read), so no slice goes away.  The page comes
  * back not yet initialised: the caller passes it to zone_device_page_init().
  * Returns NULL when every healthy slice is full.
  */
@@ -116,7 +116,7 @@ struct page *memview_alloc_page(struct memview_slice_pick *pick)
 {
 	struct page *page;
 
-	lockdep_assert_held(&memview_rwsem);
+	memview_assert_regions();
 	if (pick->slice) {
 		page = memview_slice_alloc(pick->slice);
 		if (page)

@@ -29,29 +29,31 @@ static const char *const memview_state_names[] = {
 
 static int memview_regions_show(struct seq_file *m, void *v)
 {
+	int idx;
 	struct memview_region *r;
 
 	seq_puts(m, "id kind label start end nid slices unusable_bytes\n");
-	down_read(&memview_rwsem);
-	list_for_each_entry(r, &memview_regions, node)
+	idx = srcu_read_lock(&memview_srcu);
+	for_each_memview_region(r)
 		seq_printf(m, "%u %s %s %#llx %#llx %d %u %llu\n", r->id,
 			   memview_kind_names[r->kind], r->label, (u64)r->start,
 			   (u64)(r->start + r->length - 1), r->nid,
 			   r->nr_slices, r->unusable);
-	up_read(&memview_rwsem);
+	srcu_read_unlock(&memview_srcu, idx);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(memview_regions);
 
 static int memview_slices_show(struct seq_file *m, void *v)
 {
+	int idx;
 	struct memview_slice_entry e;
 	struct memview_region *r;
 	u32 i;
 
 	seq_puts(m, "id region index state start total used free poisoned migrations_in migrations_out errors\n");
-	down_read(&memview_rwsem);
-	list_for_each_entry(r, &memview_regions, node) {
+	idx = srcu_read_lock(&memview_srcu);
+	for_each_memview_region(r) {
 		for (i = 0; i < r->nr_slices; i++) {
 			memview_slice_fill_entry(&r->slices[i], &e);
 			seq_printf(m, "%u %u %u %s %#llx %llu %llu %llu %llu %llu %llu %llu\n",
@@ -62,7 +64,7 @@ static int memview_slices_show(struct seq_file *m, void *v)
 				   e.migrations_out, e.errors);
 		}
 	}
-	up_read(&memview_rwsem);
+	srcu_read_unlock(&memview_srcu, idx);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(memview_slices);

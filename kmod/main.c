@@ -24,6 +24,7 @@ MODULE_PARM_DESC(slice_size,
 
 static int memview_get_info(void *arg)
 {
+	int idx;
 	struct memview_info *cmd = arg;
 
 	if (cmd->flags || cmd->__reserved)
@@ -37,11 +38,11 @@ static int memview_get_info(void *arg)
 			    MEMVIEW_FEATURE_PIDFD;
 	cmd->out_slice_size = memview_slice_size;
 	cmd->out_page_size = PAGE_SIZE;
-	down_read(&memview_rwsem);
+	idx = srcu_read_lock(&memview_srcu);
 	cmd->out_nr_regions = memview_nr_regions();
 	cmd->out_nr_slices = memview_nr_slices();
 	cmd->out_poisoned_pages = memview_poisoned_pages();
-	up_read(&memview_rwsem);
+	srcu_read_unlock(&memview_srcu, idx);
 	return 0;
 }
 

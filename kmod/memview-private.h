@@ -9,7 +9,9 @@
 #include <linux/list.h>
 #include <linux/memremap.h>
 #include <linux/mm_types.h>
-#include <linux/rwsem.h>
+#include <linux/mutex.h>
+#include <linux/rculist.h>
+#include <linux/srcu.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -29,13 +31,31 @@ extern unsigned long memview_slice_size;
 
 /*
  * Lock order, outermost first:
- *   memview_rwsem -> memview_procs_lock -> mmap_lock -> page lock ->
- *   slice->lock
+ *   memview_region_mutex -> memview_srcu (read) -> memview_procs_lock ->
+ *   mmap_lock -> page lock -> slice->lock
  * page_free (memview_page_free) may run in any of these contexts and takes
- * slice->lock only.
+ * slice->lock only.  Documentation/design.rst, Locking.
+ *
+ * memview_regions is read under memview_srcu, whose readers may sleep and
+ * never wait for a writer: a memory error (memory_failure(), entered with
+ * the kernel's mf_mutex) is handled while a region is added or removed.
+ * Writers hold memview_region_mutex, publish with list_add_tail_rcu() and
+ * unlink with list_del_rcu() + synchronize_srcu() before a region is freed.
  */
-extern struct rw_semaphore memview_rwsem;
+extern struct srcu_struct memview_srcu;
+extern struct mutex memview_region_mutex;
 extern struct list_head memview_regions;
+
+#define memview_regions_held()						\
+	(srcu_read_lock_held(&memview_srcu) ||				\
+	 lockdep_is_held(&memview_region_mutex))
+#define memview_assert_regions()					\
+	RCU_LOCKDEP_WARN(!memview_regions_held(),			\
+			 "memview_regions without memview_srcu or memview_region_mutex")
+/* Every region; under memview_srcu (read) or memview_region_mutex. */
+#define for_each_memview_region(r)					\
+	list_for_each_entry_srcu(r, &memview_regions, node,		\
+				 memview_regions_held())
 /* Identity of memview's pages: dev_pagemap.owner and migrate_vma.pgmap_owner. */
 extern char memview_owner;
 
@@ -58,7 +78,8 @@ extern char memview_owner;
  * @hint: where the next allocation starts looking
  * @state: enum memview_slice_state
  * @saved_state: @state before a region removal began, restored if it fails
- *	(memview_rwsem held for writing; ras.c)
+ *	(memview_region_mutex; ras.c)
+ * @saved_ue: @ue when a region removal began (memview_region_mutex)
  * @migrations_in: pages migrated into the slice
  * @migrations_out: pages migrated out of the slice
  * @errors: memory errors reported on the slice
@@ -98,6 +119,7 @@ struct memview_slice {
 	unsigned long hint;
 	u32 state;
 	u32 saved_state;
+	u64 saved_ue;
 
 	atomic64_t migrations_in;
 	atomic64_t migrations_out;
@@ -123,7 +145,7 @@ struct memview_slice {
 
 /**
  * struct memview_region - a physical range memview owns, carved into slices
- * @node: entry in memview_regions (memview_rwsem)
+ * @node: entry in memview_regions (memview_srcu, memview_region_mutex)
  * @id: region id
  * @kind: enum memview_region_kind
  * @nid: NUMA node the pages were mapped on
@@ -222,7 +244,8 @@ struct memview_stats_counters {
  * @dram_budget: bytes of DRAM it may keep, 0 = no limit
  * @demoted: pages memview demoted for it (by ioctl or placer)
  * @promoted: pages memview promoted for it (by ioctl or placer)
- * @heat: virtual page number -> packed heat (placer.c); placer thread only
+ * @heat: virtual page number -> packed heat (placer.c); placer thread
+ *	only; its nodes are charged to the process's memcg
  * @scan_cursor: where the next scan resumes; placer thread only
  * @round: rounds that scanned the process; placer thread only
  * @dram_pages: DRAM pages at the last full scan, adjusted by the placer's
@@ -242,6 +265,11 @@ struct memview_stats_counters {
  * @events: one perf page-fault counter per thread at attach time (new
  *	threads inherit them); set at attach, released with the entry
  * @nr_events: entries in @events
+ * @cred: the credentials of whoever attached the process (of the parent's
+ *	attacher, for an adopted child): the placer checks them again after
+ *	an exec, and before it adopts a child
+ * @exec_id: the process's self_exec_id when the placer last looked; placer
+ *	thread only once listed
  */
 struct memview_proc {
 	struct list_head node;
@@ -271,11 +299,16 @@ struct memview_proc {
 
 	struct perf_event **events;
 	u32 nr_events;
+
+	const struct cred *cred;
+	u64 exec_id;
 };
 
 /* proc.c */
 int memview_procs_get_auto(struct memview_proc ***procsp);
-int memview_proc_attach_pid(struct pid *pid, u32 flags, u64 budget);
+int memview_proc_adopt(struct memview_proc *parent, struct pid *pid);
+bool memview_proc_may_keep(struct memview_proc *p, struct task_struct *task);
+void memview_proc_let_go(struct memview_proc *p);
 int memview_proc_attach(struct memview_proc_attach *cmd);
 int memview_proc_detach(struct memview_proc_detach *cmd);
 int memview_proc_list(struct memview_proc_list *cmd);
@@ -328,7 +361,7 @@ int memview_promote(struct memview_migrate *cmd);
 int memview_evacuate_region(struct memview_region *r, u64 *moved);
 /**
  * struct memview_evac - one evacuation walk over every process (migrate.c)
- * @s: the slice whose pages are moved or unmapped, for @take_rwsem and
+ * @s: the slice whose pages are moved or unmapped, for @take_srcu and
  *	@fencing; NULL for a region removal
  * @lo: first pfn acted on (slice pages only)
  * @hi: pfn after the last one acted on
@@ -336,7 +369,7 @@ int memview_evacuate_region(struct memview_region *r, u64 *moved);
  *	nothing else
  * @to_slices: destinations come from healthy slices first, then DRAM;
  *	otherwise DRAM only
- * @take_rwsem: take memview_rwsem for reading around each process (the
+ * @take_srcu: take memview_srcu (read) around each process (the
  *	caller, @s's worker, does not hold it); stop when @s is REMOVING
  * @fencing: stop when @s is no longer FENCING; progress goes to @s's
  *	evac_moved and evac_poisoned as it is made
@@ -349,7 +382,7 @@ struct memview_evac {
 	unsigned long hi;
 	bool poison_only;
 	bool to_slices;
-	bool take_rwsem;
+	bool take_srcu;
 	bool fencing;
 	unsigned long moved;
 	unsigned long poisoned;
@@ -368,7 +401,7 @@ enum memview_pte_kind {
 	MEMVIEW_PTE_OTHER,	/* other device memory, or a PFN map */
 };
 pmd_t *memview_pmd_offset(struct mm_struct *mm, unsigned long addr,
-			  bool *leaf);
+			  bool *leaf, unsigned long *hole_end);
 void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 			unsigned long end, u8 *kinds,
 			struct memview_slice **slices, unsigned long *pfns);

@@ -132,7 +132,7 @@ static void memview_count_skipped(struct memview_migration *m, u8 kind)
 
 /*
  * Migrate [start, end): inside one VMA and one PMD (only the pages in
- * m->mask, if set).  Caller holds the mmap read lock and memview_rwsem.
+ * m->mask, if set).  Caller holds the mmap read lock and memview_srcu.
  */
 int memview_migrate_pmd(struct memview_migration *m,
 			       struct mm_struct *mm, struct vm_area_struct *vma,
@@ -278,6 +278,7 @@ int memview_migrate_pmd(struct memview_migration *m,
 
 static int memview_migrate(struct memview_migrate *cmd, bool demote)
 {
+	int idx;
 	unsigned long start, end, addr, next, vend;
 	struct memview_proc *proc = NULL;
 	struct memview_migration *m;
@@ -325,7 +326,7 @@ static int memview_migrate(struct memview_migrate *cmd, bool demote)
 	m->demote = demote;
 	m->nid = cmd->flags & MEMVIEW_MIGRATE_NODE ? cmd->node : NUMA_NO_NODE;
 
-	down_read(&memview_rwsem);
+	idx = srcu_read_lock(&memview_srcu);
 	if (mmap_read_lock_killable(mm)) {
 		ret = -EINTR;
 		goto out_unlock;
@@ -360,7 +361,7 @@ static int memview_migrate(struct memview_migrate *cmd, bool demote)
 out_mmap:
 	mmap_read_unlock(mm);
 out_unlock:
-	up_read(&memview_rwsem);
+	srcu_read_unlock(&memview_srcu, idx);
 	kfree(m);
 out_mm:
 	mmput(mm);
@@ -489,6 +490,7 @@ static void memview_evac_pmd(struct memview_evacuation *x,
 /* memview_for_each_mm() callback: evacuate what @mm maps of the slice. */
 static int memview_evac_mm(struct mm_struct *mm, void *arg)
 {
+	int idx;
 	struct memview_evacuation *x = arg;
 	struct memview_evac *e = x->e;
 	bool killable = !(current->flags & PF_KTHREAD);
@@ -497,10 +499,10 @@ static int memview_evac_mm(struct mm_struct *mm, void *arg)
 	int ret = 0;
 	VMA_ITERATOR(vmi, mm, 0);
 
-	if (e->take_rwsem)
-		down_read(&memview_rwsem);
+	if (e->take_srcu)
+		idx = srcu_read_lock(&memview_srcu);
 	/* The worker stops when the slice is unfenced or its region removed. */
-	if (e->take_rwsem &&
+	if (e->take_srcu &&
 	    (e->fencing ? READ_ONCE(e->s->state) != MEMVIEW_SLICE_FENCING :
 			  READ_ONCE(e->s->state) == MEMVIEW_SLICE_REMOVING)) {
 		ret = 1;
@@ -528,8 +530,8 @@ static int memview_evac_mm(struct mm_struct *mm, void *arg)
 out_mmap:
 	mmap_read_unlock(mm);
 out:
-	if (e->take_rwsem)
-		up_read(&memview_rwsem);
+	if (e->take_srcu)
+		srcu_read_unlock(&memview_srcu, idx);
 	return ret;
 }
 
@@ -544,7 +546,7 @@ out:
  * (copy_mc_to_kernel()) and are compared with a second read of it; a page
  * whose copy fails either way stays and is reported as an uncorrectable
  * error (memview_ras_copy_failed()).  Pages pinned or locked stay, for the
- * next pass.  Caller holds memview_rwsem unless e->take_rwsem.  Returns 0,
+ * next pass.  Caller holds memview_srcu unless e->take_srcu.  Returns 0,
  * 1 if the slice stopped FENCING (e->fencing), -EINTR, -ENOMEM or -EAGAIN
  * (see memview_for_each_mm()).
  */
@@ -580,7 +582,7 @@ int memview_evacuate(struct memview_evac *e)
  *
  * One walk of the processes per pass covers every slice.  Pages that are
  * pinned or locked are retried a few times; whatever is still used
- * afterwards stays (the caller checks).  Caller holds memview_rwsem.
+ * afterwards stays (the caller checks).  Caller holds memview_srcu.
  * Returns 0 or -EINTR/-ENOMEM.
  */
 int memview_evacuate_region(struct memview_region *r, u64 *moved)

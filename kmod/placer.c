@@ -9,8 +9,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kthread.h>
+#include <linux/memcontrol.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -86,6 +88,59 @@ void memview_proc_heat_destroy(struct memview_proc *p)
 	xa_destroy(&p->heat);
 }
 
+/*
+ * Heat entries are charged to the memcg of the process they describe (the
+ * xarray has XA_FLAGS_ACCOUNT; memview_round_proc() makes that memcg the
+ * active one), and a process at its memory limit loses heat rather than
+ * making the placer reclaim or OOM-kill for it.
+ */
+#define MEMVIEW_HEAT_GFP	(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
+
+static void memview_heat_store(struct memview_proc *p, unsigned long vpn,
+			       unsigned long e)
+{
+	xa_store(&p->heat, vpn, xa_mk_value(e), MEMVIEW_HEAT_GFP);
+}
+
+/* Entries erased with the xarray lock held, at most, before a reschedule. */
+#define MEMVIEW_HEAT_ERASE_BATCH	1024
+
+/*
+ * Forget the heat of the pages [first, last] (virtual page numbers): no
+ * mapping memview tiers is there any more (a gap between VMAs, an
+ * unsupported VMA, an empty page table).
+ */
+static void memview_heat_erase(struct memview_proc *p, unsigned long first,
+			       unsigned long last)
+{
+	XA_STATE(xas, &p->heat, first);
+	unsigned int n = 0;
+	void *entry;
+
+	if (first > last)
+		return;
+	xas_lock(&xas);
+	xas_for_each(&xas, entry, last) {
+		xas_store(&xas, NULL);
+		if (++n % MEMVIEW_HEAT_ERASE_BATCH == 0) {
+			xas_pause(&xas);
+			xas_unlock(&xas);
+			cond_resched();
+			xas_lock(&xas);
+		}
+	}
+	xas_unlock(&xas);
+}
+
+/* The same for the virtual addresses [start, end). */
+static void memview_heat_erase_addr(struct memview_proc *p, unsigned long start,
+				    unsigned long end)
+{
+	if (end > start)
+		memview_heat_erase(p, start >> PAGE_SHIFT,
+				   (end >> PAGE_SHIFT) - 1);
+}
+
 /* A page the scan found, for the placement decisions. */
 struct memview_cand {
 	unsigned long addr;
@@ -149,13 +204,17 @@ static void memview_stat_add(struct memview_proc *p, size_t off, u64 n)
  * Fold the fault samples taken since the last round into the heat map.
  * With @known_only, only into pages it has already (see
  * memview_scan_update(): a process without a budget has heat for its slice
- * pages only).
+ * pages only).  A sample outside the mappings memview tiers is dropped: the
+ * fault event fires before the fault looks for a VMA, so a process could
+ * otherwise fill its heat map with addresses it never mapped.
  */
-static void memview_drain_samples(struct memview_proc *p, bool known_only)
+static void memview_drain_samples(struct memview_proc *p, struct mm_struct *mm,
+				  bool known_only)
 {
 	unsigned long *addrs, e;
 	u32 n, i;
 
+	mmap_assert_locked(mm);
 	addrs = kmalloc_array(MEMVIEW_MAX_SAMPLES, sizeof(*addrs), GFP_KERNEL);
 	if (!addrs)
 		return;
@@ -167,18 +226,25 @@ static void memview_drain_samples(struct memview_proc *p, bool known_only)
 
 	for (i = 0; i < n; i++) {
 		unsigned long vpn = addrs[i] >> PAGE_SHIFT;
-		void *old = xa_load(&p->heat, vpn);
+		struct vm_area_struct *vma = vma_lookup(mm, addrs[i]);
+		void *old;
 
+		if (!vma || !memview_vma_supported(vma))
+			continue;
+		old = xa_load(&p->heat, vpn);
 		if (!old && known_only)
 			continue;
 		e = old ? xa_to_value(old) : 0;
-		xa_store(&p->heat, vpn, xa_mk_value(e | H_SAMPLED), GFP_KERNEL);
+		memview_heat_store(p, vpn, e | H_SAMPLED);
 	}
 	STAT_ADD(p, fault_samples, n);
 	kfree(addrs);
 }
 
-/* Attach the children the fault sampler saw (FOLLOW_CHILDREN). */
+/*
+ * Attach the children the fault sampler saw (FOLLOW_CHILDREN), each if the
+ * attacher may manage it, and not if it was let go before.
+ */
 static void memview_adopt_children(struct memview_proc *p)
 {
 	struct pid *kids[MEMVIEW_MAX_CHILDREN];
@@ -190,9 +256,7 @@ static void memview_adopt_children(struct memview_proc *p)
 	p->nr_children = 0;
 	spin_unlock_irq(&p->sample_lock);
 	for (i = 0; i < n; i++) {
-		if (pid_has_task(kids[i], PIDTYPE_TGID))
-			memview_proc_attach_pid(kids[i], p->flags,
-						p->dram_budget);
+		memview_proc_adopt(p, kids[i]);
 		put_pid(kids[i]);
 	}
 }
@@ -290,7 +354,7 @@ static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 		}
 		ne = H_MAKE(young, idle, heat, H_DIR(e), H_MOVED(e));
 		if (!old || ne != e)
-			xa_store(&p->heat, vpn, xa_mk_value(ne), GFP_KERNEL);
+			memview_heat_store(p, vpn, ne);
 		e = ne;
 
 		if (kind == MEMVIEW_PTE_SLICE) {
@@ -319,6 +383,25 @@ static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 }
 
 /*
+ * An accessed bit the scan cleared is an access reclaim would have seen
+ * (folio_referenced() reads and clears the same bits): hand it on to the
+ * page's LRU state, as the kernel does for the accessed bits of mappings
+ * it zaps, so that the pages memview keeps hot in DRAM are not the ones
+ * reclaim takes for idle.  Slice pages are on no LRU.  Caller holds the
+ * page-table lock of a present entry mapping @pfn: the page stays.
+ */
+static void memview_pass_young(unsigned long pfn)
+{
+	struct page *page;
+
+	if (is_zero_pfn(pfn) || !pfn_valid(pfn))
+		return;
+	page = pfn_to_page(pfn);
+	if (!is_zone_device_page(page))
+		folio_mark_accessed(page_folio(page));
+}
+
+/*
  * Read and clear the accessed bits of [start, end), one PMD of one VMA, with
  * the page-table lock held, after the lockless checks walk.c makes.
  */
@@ -338,7 +421,7 @@ static void memview_scan_pmd(struct memview_scan *sc,
 	sc->budget -= n;
 	STAT_ADD(sc->p, pages_scanned, n);
 
-	pmdp = memview_pmd_offset(mm, start, &leaf);
+	pmdp = memview_pmd_offset(mm, start, &leaf, NULL);
 	if (!pmdp)
 		goto update;
 	pmd = memview_pmdp_get_lockless(pmdp);
@@ -350,6 +433,8 @@ static void memview_scan_pmd(struct memview_scan *sc,
 		ptl = pmd_lock(mm, pmdp);
 		if (pmd_same(READ_ONCE(*pmdp), pmd))
 			young = memview_pmdp_test_and_clear_young(pmdp);
+		if (young && sc->kinds[0] == MEMVIEW_PTE_THP)
+			memview_pass_young(pmd_pfn(pmd));
 		spin_unlock(ptl);
 		memset(sc->young, young, n);
 		goto update;
@@ -363,11 +448,18 @@ static void memview_scan_pmd(struct memview_scan *sc,
 	spin_lock(ptl);
 	/* The table may have been freed or replaced since the lockless read. */
 	if (pmd_same(memview_pmdp_get_lockless(pmdp), pmd)) {
-		for (i = 0; i < n; i++)
-			if (sc->kinds[i] == MEMVIEW_PTE_DRAM ||
-			    sc->kinds[i] == MEMVIEW_PTE_SLICE)
-				sc->young[i] =
-					memview_ptep_test_and_clear_young(ptep + i);
+		for (i = 0; i < n; i++) {
+			pte_t pte = ptep_get(ptep + i);
+
+			if ((sc->kinds[i] != MEMVIEW_PTE_DRAM &&
+			     sc->kinds[i] != MEMVIEW_PTE_SLICE) ||
+			    !pte_present(pte))
+				continue;
+			sc->young[i] =
+				memview_ptep_test_and_clear_young(ptep + i);
+			if (sc->young[i])
+				memview_pass_young(pte_pfn(pte));
+		}
 	}
 	spin_unlock(ptl);
 	rcu_read_unlock();
@@ -397,7 +489,7 @@ static void memview_second_chance(struct mm_struct *mm,
 	pte_t *ptep;
 	bool leaf;
 
-	pmdp = memview_pmd_offset(mm, start, &leaf);
+	pmdp = memview_pmd_offset(mm, start, &leaf, NULL);
 	if (!pmdp)
 		return;
 	pmd = memview_pmdp_get_lockless(pmdp);
@@ -435,7 +527,34 @@ static bool memview_mm_orphaned(struct mm_struct *mm)
 	return atomic_read(&mm->mm_users) <= 1;
 }
 
-/* Scan from the cursor until the budget or the time is spent. */
+/*
+ * If no page table maps @addr: the end of that hole (at most @end), else 0.
+ * An empty range costs the scan one unit of its budget, whatever its size:
+ * a large reservation nobody touched (a JVM heap, ASan's shadow) must not
+ * take the place of the pages that are mapped.
+ */
+static unsigned long memview_scan_hole(struct mm_struct *mm,
+				       unsigned long addr, unsigned long end)
+{
+	unsigned long hole;
+	pmd_t *pmdp;
+	bool leaf;
+
+	pmdp = memview_pmd_offset(mm, addr, &leaf, &hole);
+	if (!pmdp)
+		return leaf ? 0 : min(hole, end);
+	if (pmd_none(memview_pmdp_get_lockless(pmdp)))
+		return pmd_addr_end(addr, end);
+	return 0;
+}
+
+/*
+ * Scan from the cursor until the budget or the time is spent.  The heat of
+ * what the scan passes over without scanning (gaps between VMAs, VMAs
+ * memview does not tier, ranges no page table maps) is erased: a process's
+ * heat map holds entries for the pages of its tiered mappings only, and
+ * forgets an unmapped or moved range when the scan next passes it.
+ */
 static void memview_scan(struct memview_scan *sc)
 {
 	struct memview_proc *p = sc->p;
@@ -444,12 +563,17 @@ static void memview_scan(struct memview_scan *sc)
 	bool access = sc->pol.samplers & MEMVIEW_SAMPLE_ACCESS_BIT;
 	VMA_ITERATOR(vmi, sc->mm, addr);
 
+	mmap_assert_locked(sc->mm);
 	sc->complete = true;
 	for_each_vma(vmi, vma) {
-		if (!memview_vma_supported(vma))
-			continue;
+		memview_heat_erase_addr(p, addr, vma->vm_start);
 		addr = max(addr, vma->vm_start);
 		end = vma->vm_end;
+		if (!memview_vma_supported(vma)) {
+			memview_heat_erase_addr(p, addr, end);
+			addr = end;
+			continue;
+		}
 		for (; addr < end; addr = next) {
 			if (sc->budget <= 0 ||
 			    ktime_after(ktime_get(), sc->deadline) ||
@@ -457,6 +581,12 @@ static void memview_scan(struct memview_scan *sc)
 				p->scan_cursor = addr;
 				sc->complete = false;
 				return;
+			}
+			next = memview_scan_hole(sc->mm, addr, end);
+			if (next) {
+				memview_heat_erase_addr(p, addr, next);
+				sc->budget--;
+				continue;
 			}
 			next = min(end, (addr + PMD_SIZE) & PMD_MASK);
 			if (access) {
@@ -472,6 +602,7 @@ static void memview_scan(struct memview_scan *sc)
 			}
 		}
 	}
+	memview_heat_erase_addr(p, addr, TASK_SIZE_MAX);
 	p->scan_cursor = 0;
 }
 
@@ -639,7 +770,7 @@ static u64 memview_move(struct memview_scan *sc, struct memview_migration *m,
 				STAT_ADD(p, pingpongs, 1);
 			e = H_MAKE(H_YOUNG(e), H_IDLE(e), H_HEAT(e),
 				   alone ? DIR_ALONE : dir, p->round);
-			xa_store(&p->heat, vpn, xa_mk_value(e), GFP_KERNEL);
+			memview_heat_store(p, vpn, e);
 		}
 		i = j;
 	}
@@ -920,39 +1051,55 @@ static void memview_flush_tlb_local(void *unused)
 	__flush_tlb_all();
 }
 
-/* One round of @p: scan, flush, place. */
-static void memview_round_proc(struct memview_proc *p,
-			       struct memview_policy *pol, long budget,
-			       struct memview_migration *m,
-			       struct memview_scan *sc)
+/*
+ * Flush the TLB entries of @mm: on the CPUs of its mm_cpumask() only, which
+ * x86 keeps as every CPU that may hold them (flush_tlb_mm() is not
+ * exported).  A round never interrupts CPUs that have not run the process.
+ */
+static void memview_flush_tlb_mm(struct mm_struct *mm)
 {
-	struct task_struct *task;
-	ktime_t t0 = ktime_get();
+	on_each_cpu_mask(mm_cpumask(mm), memview_flush_tlb_local, NULL, true);
+}
 
-	memview_adopt_children(p);
-	task = get_pid_task(p->pid, PIDTYPE_TGID);
-	if (!task)
-		return;
-	sc->mm = get_task_mm(task);
-	put_task_struct(task);
-	if (!sc->mm)
-		return;
+/*
+ * Has the process exec'd since the placer last looked?  Its new address
+ * space has nothing to do with the heat of the old one, and its new
+ * credentials (a set-user-ID program) may be ones the attacher may not
+ * manage: then the process is let go, as ptrace lets go of a process whose
+ * exec its tracer could not follow.  False if @p was let go.
+ */
+static bool memview_check_exec(struct memview_proc *p, struct task_struct *task)
+{
+	u64 id = READ_ONCE(task->self_exec_id);
 
-	sc->p = p;
-	sc->pol = *pol;
-	sc->budget = budget;
-	sc->deadline = ktime_add_us(t0, pol->max_scan_us);
-	sc->dram = sc->slice = sc->hot = 0;
-	sc->nr_cold = sc->nr_hot = 0;
-	sc->want_cold = p->dram_budget;
-	sc->dram_heat = p->dram_budget ||
-			!(pol->samplers & MEMVIEW_SAMPLE_ACCESS_BIT);
-	sc->cleared = false;
-	p->round++;
+	if (id == p->exec_id)
+		return true;
+	if (!memview_proc_may_keep(p, task)) {
+		memview_proc_let_go(p);
+		return false;
+	}
+	p->exec_id = id;
+	xa_destroy(&p->heat);
+	p->scan_cursor = 0;
+	p->pass_dram = p->pass_slice = p->pass_hot = 0;
+	return true;
+}
 
-	memview_drain_samples(p, !sc->dram_heat);
-	down_read(&memview_rwsem);
+/*
+ * The scan and the moves of one round, with the process's memcg active:
+ * its heat entries are charged to it (memview_heat_store()).
+ */
+static void memview_scan_and_place(struct memview_scan *sc,
+				   struct memview_migration *m, ktime_t t0)
+{
+	int idx;
+	struct memview_proc *p = sc->p;
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(sc->mm);
+	struct mem_cgroup *old_memcg = set_active_memcg(memcg);
+
+	idx = srcu_read_lock(&memview_srcu);
 	mmap_read_lock(sc->mm);
+	memview_drain_samples(p, sc->mm, !sc->dram_heat);
 	memview_scan(sc);
 	STAT_ADD(p, scan_ns, ktime_to_ns(ktime_sub(ktime_get(), t0)));
 	/*
@@ -966,13 +1113,54 @@ static void memview_round_proc(struct memview_proc *p,
 	 */
 	if (sc->cleared &&
 	    (p->dram_budget || sc->slice || READ_ONCE(p->slice_pages)))
-		on_each_cpu(memview_flush_tlb_local, NULL, 1);
+		memview_flush_tlb_mm(sc->mm);
 	p->pass_dram += sc->dram;
 	p->pass_slice += sc->slice;
 	p->pass_hot += sc->hot;
 	memview_place(sc, m);
 	mmap_read_unlock(sc->mm);
-	up_read(&memview_rwsem);
+	srcu_read_unlock(&memview_srcu, idx);
+	set_active_memcg(old_memcg);
+	mem_cgroup_put(memcg);
+}
+
+/* One round of @p: scan, flush, place. */
+static void memview_round_proc(struct memview_proc *p,
+			       struct memview_policy *pol, long budget,
+			       struct memview_migration *m,
+			       struct memview_scan *sc)
+{
+	struct task_struct *task;
+	ktime_t t0 = ktime_get();
+
+	memview_adopt_children(p);
+	task = get_pid_task(p->pid, PIDTYPE_TGID);
+	if (!task)
+		return;
+	sc->mm = memview_check_exec(p, task) ? get_task_mm(task) : NULL;
+	put_task_struct(task);
+	if (!sc->mm)
+		return;
+
+	sc->p = p;
+	sc->pol = *pol;
+	sc->budget = budget;
+	sc->deadline = ktime_add_us(t0, pol->max_scan_us);
+	sc->dram = sc->slice = sc->hot = 0;
+	sc->nr_cold = sc->nr_hot = 0;
+	/*
+	 * Accesses made through a secondary MMU (a KVM guest's memory) leave
+	 * the accessed bits alone, and the kernel's way to ask for them
+	 * (mmu_notifier_clear_young()) is not exported: such a process would
+	 * look idle.  It is not demoted automatically.
+	 */
+	sc->want_cold = p->dram_budget && !mm_has_notifiers(sc->mm);
+	sc->dram_heat = p->dram_budget ||
+			!(pol->samplers & MEMVIEW_SAMPLE_ACCESS_BIT);
+	sc->cleared = false;
+	p->round++;
+
+	memview_scan_and_place(sc, m, t0);
 	if (sc->complete) {
 		WRITE_ONCE(p->dram_pages, p->pass_dram);
 		WRITE_ONCE(p->slice_pages, p->pass_slice);
@@ -1014,9 +1202,11 @@ static int memview_placer_fn(void *unused)
 		}
 		sc->max_cand = max_cand;
 		for (i = 0; i < n; i++) {
+			/* At least one PMD each: every process moves on. */
 			if (max_cand)
 				memview_round_proc(procs[i], &pol,
-						   pol.pages_per_round / n,
+						   max_t(long, MEMVIEW_BATCH_PAGES,
+							 pol.pages_per_round / n),
 						   m, sc);
 			memview_proc_put(procs[i]);
 		}

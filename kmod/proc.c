@@ -24,10 +24,23 @@
 #include "memview-private.h"
 
 
-/* protects memview_procs and memview_nr_procs */
+/* protects memview_procs, memview_nr_procs, memview_refused, memview_nr_refused */
 static DEFINE_MUTEX(memview_procs_lock);
 static LIST_HEAD(memview_procs);
 static unsigned int memview_nr_procs;
+
+/*
+ * Processes memview let go of (PROC_DETACH, or an exec their attacher may
+ * not follow) while they live: the placer does not adopt them again as the
+ * children of a process that follows its children; only PROC_ATTACH does.
+ * At most MEMVIEW_MAX_PROCS, the oldest forgotten first.
+ */
+struct memview_refused {
+	struct list_head node;
+	struct pid *pid;
+};
+static LIST_HEAD(memview_refused);
+static unsigned int memview_nr_refused;
 
 static void memview_proc_release(struct kref *ref)
 {
@@ -40,6 +53,7 @@ static void memview_proc_release(struct kref *ref)
 	for (i = 0; i < p->nr_children; i++)
 		put_pid(p->children[i]);
 	put_pid(p->pid);
+	put_cred(p->cred);
 	kfree(p);
 }
 
@@ -49,29 +63,77 @@ void memview_proc_put(struct memview_proc *proc)
 		kref_put(&proc->ref, memview_proc_release);
 }
 
-/* Caller holds memview_procs_lock. */
 static void memview_proc_unlink(struct memview_proc *p)
 {
+	lockdep_assert_held(&memview_procs_lock);
 	list_del(&p->node);
 	memview_nr_procs--;
 	memview_proc_put(p);
 }
 
-/* Drop the entries of processes that are gone.  Caller holds the lock. */
+static void memview_refused_del(struct memview_refused *r)
+{
+	lockdep_assert_held(&memview_procs_lock);
+	list_del(&r->node);
+	memview_nr_refused--;
+	put_pid(r->pid);
+	kfree(r);
+}
+
+static struct memview_refused *memview_refused_find(struct pid *pid)
+{
+	struct memview_refused *r;
+
+	lockdep_assert_held(&memview_procs_lock);
+	list_for_each_entry(r, &memview_refused, node)
+		if (r->pid == pid)
+			return r;
+	return NULL;
+}
+
+/*
+ * Remember that @pid was let go.  Without memory for the record the detach
+ * still happens; the process may then be adopted again.
+ */
+static void memview_refuse(struct pid *pid)
+{
+	struct memview_refused *r;
+
+	lockdep_assert_held(&memview_procs_lock);
+	if (memview_refused_find(pid))
+		return;
+	r = kmalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return;
+	if (memview_nr_refused >= MEMVIEW_MAX_PROCS)
+		memview_refused_del(list_first_entry(&memview_refused,
+						     struct memview_refused,
+						     node));
+	r->pid = get_pid(pid);
+	list_add_tail(&r->node, &memview_refused);
+	memview_nr_refused++;
+}
+
+/* Drop the entries of processes that are gone. */
 static void memview_procs_reap(void)
 {
+	struct memview_refused *r, *rtmp;
 	struct memview_proc *p, *tmp;
 
+	lockdep_assert_held(&memview_procs_lock);
 	list_for_each_entry_safe(p, tmp, &memview_procs, node)
 		if (!pid_has_task(p->pid, PIDTYPE_TGID))
 			memview_proc_unlink(p);
+	list_for_each_entry_safe(r, rtmp, &memview_refused, node)
+		if (!pid_has_task(r->pid, PIDTYPE_TGID))
+			memview_refused_del(r);
 }
 
-/* Caller holds memview_procs_lock. */
 static struct memview_proc *memview_proc_find(struct pid *pid)
 {
 	struct memview_proc *p;
 
+	lockdep_assert_held(&memview_procs_lock);
 	list_for_each_entry(p, &memview_procs, node)
 		if (p->pid == pid)
 			return p;
@@ -181,10 +243,42 @@ static struct task_struct *memview_get_task(pid_t nr, u32 flags,
 	return task;
 }
 
-static struct memview_proc *memview_proc_alloc(struct pid *pid, u32 flags,
-					       u64 budget)
+/*
+ * May whoever attached @p manage @task (the check of memview_may_access(),
+ * made with @p's credentials)?
+ */
+bool memview_proc_may_keep(struct memview_proc *p, struct task_struct *task)
 {
-	struct memview_proc *p = kzalloc(sizeof(*p), GFP_KERNEL);
+	const struct cred *old = override_creds(p->cred);
+	bool ok = memview_may_access(task);
+
+	revert_creds(old);
+	return ok;
+}
+
+/* Stop managing @p (the placer found it may not keep it). */
+void memview_proc_let_go(struct memview_proc *p)
+{
+	mutex_lock(&memview_procs_lock);
+	if (memview_proc_find(p->pid) == p) {
+		memview_refuse(p->pid);
+		memview_proc_unlink(p);
+		pr_info_ratelimited("pid %d: exec'd a program its attacher may not manage: detached\n",
+				    pid_vnr(p->pid));
+	}
+	mutex_unlock(&memview_procs_lock);
+}
+
+/*
+ * The entry is charged to the caller's memcg: PROC_ATTACH's caller, or the
+ * placer's (none) for an adopted child.
+ */
+static struct memview_proc *memview_proc_alloc(struct pid *pid, u32 flags,
+					       u64 budget,
+					       const struct cred *cred,
+					       u64 exec_id)
+{
+	struct memview_proc *p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
 
 	if (!p)
 		return NULL;
@@ -192,48 +286,96 @@ static struct memview_proc *memview_proc_alloc(struct pid *pid, u32 flags,
 	p->pid = get_pid(pid);
 	p->flags = flags;
 	p->dram_budget = budget;
-	xa_init(&p->heat);
+	p->cred = get_cred(cred);
+	p->exec_id = exec_id;
+	xa_init_flags(&p->heat, XA_FLAGS_ACCOUNT);
 	spin_lock_init(&p->sample_lock);
 	return p;
 }
 
-/* Put @p on the list unless its pid is there already.  Takes the lock. */
-static int memview_proc_insert(struct memview_proc *p)
+/*
+ * May @pid get a new entry?  -EEXIST if it has one, -EPERM if it is to be
+ * adopted (@adopt) but was let go, -ENOSPC if the list is full.  A
+ * PROC_ATTACH (not @adopt) clears the refusal.
+ */
+static int memview_proc_may_insert(struct pid *pid, bool adopt)
 {
-	int ret = 0;
+	struct memview_refused *r;
+
+	lockdep_assert_held(&memview_procs_lock);
+	memview_procs_reap();
+	if (memview_proc_find(pid))
+		return -EEXIST;
+	r = memview_refused_find(pid);
+	if (r && adopt)
+		return -EPERM;
+	if (memview_nr_procs >= MEMVIEW_MAX_PROCS)
+		return -ENOSPC;
+	if (r)
+		memview_refused_del(r);
+	return 0;
+}
+
+/*
+ * Attach @pid with @flags for whoever has @cred, which has been checked.
+ * The cheap checks come first: an adoption the placer retries at every
+ * fault of an unwanted child starts no sampler.  The fault sampler starts
+ * before the entry is listed, so the placer never sees a half-made entry.
+ */
+static int memview_proc_attach_pid(struct pid *pid, u32 flags, u64 budget,
+				   const struct cred *cred, bool adopt)
+{
+	struct task_struct *task;
+	struct memview_proc *p;
+	u64 exec_id;
+	int ret;
+
+	task = get_pid_task(pid, PIDTYPE_TGID);
+	if (!task)
+		return -ESRCH;
+	exec_id = READ_ONCE(task->self_exec_id);
+	put_task_struct(task);
 
 	mutex_lock(&memview_procs_lock);
-	memview_procs_reap();
-	if (memview_proc_find(p->pid))
-		ret = -EEXIST;
-	else if (memview_nr_procs >= MEMVIEW_MAX_PROCS)
-		ret = -ENOSPC;
+	ret = memview_proc_may_insert(pid, adopt);
+	mutex_unlock(&memview_procs_lock);
+	if (ret)
+		return ret;
+
+	p = memview_proc_alloc(pid, flags, budget, cred, exec_id);
+	if (!p)
+		return -ENOMEM;
+	if (flags & MEMVIEW_ATTACH_AUTO)
+		memview_sampler_start(p);
+	mutex_lock(&memview_procs_lock);
+	ret = memview_proc_may_insert(pid, adopt);
 	if (!ret) {
 		list_add_tail(&p->node, &memview_procs);
 		memview_nr_procs++;
 	}
 	mutex_unlock(&memview_procs_lock);
+	if (ret)
+		memview_proc_put(p);
 	return ret;
 }
 
 /*
- * Attach @pid with @flags: the caller has checked access.  The fault
- * sampler starts before the entry is listed, so the placer never sees a
- * half-made entry.
+ * Attach child @pid of @parent (FOLLOW_CHILDREN): with the parent's flags,
+ * budget and attacher, if that attacher may manage the child.
  */
-int memview_proc_attach_pid(struct pid *pid, u32 flags, u64 budget)
+int memview_proc_adopt(struct memview_proc *parent, struct pid *pid)
 {
-	struct memview_proc *p = memview_proc_alloc(pid, flags, budget);
-	int ret;
+	struct task_struct *task = get_pid_task(pid, PIDTYPE_TGID);
+	bool ok;
 
-	if (!p)
-		return -ENOMEM;
-	if (flags & MEMVIEW_ATTACH_AUTO)
-		memview_sampler_start(p);
-	ret = memview_proc_insert(p);
-	if (ret)
-		memview_proc_put(p);
-	return ret;
+	if (!task)
+		return -ESRCH;
+	ok = !(task->flags & PF_KTHREAD) && memview_proc_may_keep(parent, task);
+	put_task_struct(task);
+	if (!ok)
+		return -EPERM;
+	return memview_proc_attach_pid(pid, parent->flags, parent->dram_budget,
+				       parent->cred, true);
 }
 
 int memview_proc_attach(struct memview_proc_attach *cmd)
@@ -256,7 +398,8 @@ int memview_proc_attach(struct memview_proc_attach *cmd)
 	if (task->flags & PF_KTHREAD)
 		ret = -EINVAL;
 	else
-		ret = memview_proc_attach_pid(pid, cmd->flags, cmd->dram_budget);
+		ret = memview_proc_attach_pid(pid, cmd->flags, cmd->dram_budget,
+					      current_cred(), false);
 	put_task_struct(task);
 	put_pid(pid);
 	return ret;
@@ -305,10 +448,13 @@ int memview_proc_detach(struct memview_proc_detach *cmd)
 
 	mutex_lock(&memview_procs_lock);
 	p = memview_proc_find(pid);
-	if (p)
+	if (p) {
+		/* A child of a process that follows its children stays out. */
+		memview_refuse(pid);
 		memview_proc_unlink(p);
-	else
+	} else {
 		ret = -ENOENT;
+	}
 	mutex_unlock(&memview_procs_lock);
 	put_pid(pid);
 	return ret;
@@ -417,10 +563,13 @@ void memview_proc_account(struct memview_proc *proc, u64 demoted, u64 promoted)
 
 void memview_procs_exit(void)
 {
+	struct memview_refused *r, *rtmp;
 	struct memview_proc *p, *tmp;
 
 	mutex_lock(&memview_procs_lock);
 	list_for_each_entry_safe(p, tmp, &memview_procs, node)
 		memview_proc_unlink(p);
+	list_for_each_entry_safe(r, rtmp, &memview_refused, node)
+		memview_refused_del(r);
 	mutex_unlock(&memview_procs_lock);
 }

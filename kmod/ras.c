@@ -92,13 +92,13 @@ void memview_ras_slice_init(struct memview_slice *s)
 	INIT_DELAYED_WORK(&s->evac_work, memview_evac_work);
 }
 
-/* Caller holds memview_rwsem. */
+/* Caller holds memview_srcu. */
 static struct memview_slice *memview_slice_find(u32 id)
 {
 	struct memview_region *r;
 	u32 i;
 
-	list_for_each_entry(r, &memview_regions, node)
+	for_each_memview_region(r)
 		for (i = 0; i < r->nr_slices; i++)
 			if (r->slices[i].id == id)
 				return &r->slices[i];
@@ -111,8 +111,8 @@ u64 memview_poisoned_pages(void)
 	u64 n = 0;
 	u32 i;
 
-	lockdep_assert_held(&memview_rwsem);
-	list_for_each_entry(r, &memview_regions, node)
+	memview_assert_regions();
+	for_each_memview_region(r)
 		for (i = 0; i < r->nr_slices; i++)
 			n += READ_ONCE(r->slices[i].nr_poison);
 	return n;
@@ -121,7 +121,7 @@ u64 memview_poisoned_pages(void)
 /*
  * Fence @s: no new page lands on it from now on, and the worker moves its
  * used pages out.  Returns the state it is in afterwards.  Caller holds
- * memview_rwsem.
+ * memview_srcu.
  */
 static u32 memview_fence(struct memview_slice *s, u32 reason, bool retire)
 {
@@ -164,7 +164,7 @@ static u32 memview_fence(struct memview_slice *s, u32 reason, bool retire)
 
 /*
  * Unmap the poisoned pages of @s that are still mapped, in every process.
- * Caller holds memview_rwsem and no mmap lock.
+ * Caller holds memview_srcu and no mmap lock.
  */
 static void memview_unmap_poisoned(struct memview_slice *s, unsigned long pfn,
 				   unsigned long nr_pages)
@@ -193,7 +193,7 @@ static void memview_evac_work(struct work_struct *work)
 		.lo = s->start_pfn,
 		.hi = s->start_pfn + s->nr_pages,
 		.to_slices = true,
-		.take_rwsem = true,
+		.take_srcu = true,
 		.fencing = true,
 	};
 	u32 old = 0, new = 0;
@@ -273,7 +273,7 @@ static void memview_evac_work(struct work_struct *work)
  *	next error retries).  Without it, the pages are unmapped by the
  *	slice's worker.
  *
- * Caller holds memview_rwsem.  Returns the slice's state afterwards.
+ * Caller holds memview_srcu.  Returns the slice's state afterwards.
  */
 static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 			       unsigned long nr_pages, u32 severity,
@@ -302,6 +302,8 @@ static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 		else	/* poisoned before: still mapped? */
 			used = page_mapped(pfn_to_page(pfn + i));
 		in_use += used;
+		/* An error report may cover a whole slice. */
+		cond_resched();
 	}
 	if (in_use && mapped) {
 		memview_unmap_poisoned(s, pfn, nr_pages);
@@ -352,11 +354,12 @@ static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 int memview_ras_memory_failure(struct memview_region *r, unsigned long pfn,
 			       unsigned long nr_pages)
 {
+	int idx;
 	unsigned long pages = memview_slice_size >> PAGE_SHIFT, i, n;
 	unsigned long mapped = 0;
 	u64 poisoned;
 
-	down_read(&memview_rwsem);
+	idx = srcu_read_lock(&memview_srcu);
 	for (i = 0; i < nr_pages; i += n) {
 		unsigned long p = pfn + i;
 		struct memview_slice *s;
@@ -371,7 +374,7 @@ int memview_ras_memory_failure(struct memview_region *r, unsigned long pfn,
 				    &poisoned, &mapped);
 		cond_resched();
 	}
-	up_read(&memview_rwsem);
+	srcu_read_unlock(&memview_srcu, idx);
 	/*
 	 * A page that could not be unmapped now: not recovered.  The kernel
 	 * then kills the task that consumed the poison, as it does for memory
@@ -382,7 +385,7 @@ int memview_ras_memory_failure(struct memview_region *r, unsigned long pfn,
 
 /*
  * memview's own copy of slice page @pfn hit poison (or read back different
- * data): an uncorrectable error.  Caller holds memview_rwsem, an mmap lock
+ * data): an uncorrectable error.  Caller holds memview_srcu, an mmap lock
  * and no page lock of @pfn: the slice's worker unmaps the page.
  */
 void memview_ras_copy_failed(unsigned long pfn)
@@ -402,6 +405,7 @@ void memview_ras_copy_failed(unsigned long pfn)
  */
 static int memview_error(struct memview_error *cmd, bool inject)
 {
+	int idx;
 	unsigned long pfn = 0, nr = 0, mapped = 0;
 	struct memview_slice *s;
 	u32 count = cmd->count ? cmd->count : 1;
@@ -427,7 +431,7 @@ static int memview_error(struct memview_error *cmd, bool inject)
 	if (!whole && check_add_overflow(cmd->phys_addr, len - 1, &last))
 		return -EOVERFLOW;
 
-	down_read(&memview_rwsem);
+	idx = srcu_read_lock(&memview_srcu);
 	if (whole) {
 		s = memview_slice_find(cmd->slice_id);
 	} else {
@@ -450,7 +454,7 @@ static int memview_error(struct memview_error *cmd, bool inject)
 					     count, cmd->phys_addr,
 					     &cmd->out_pages_poisoned, &mapped);
 out:
-	up_read(&memview_rwsem);
+	srcu_read_unlock(&memview_srcu, idx);
 	return ret;
 }
 
@@ -477,17 +481,18 @@ static void memview_fence_fill(struct memview_slice *s,
 /* Wait until slice @id is no longer FENCING (or gone). */
 static int memview_fence_wait(struct memview_slice_fence *cmd)
 {
+	int idx;
 	for (;;) {
 		struct memview_slice *s;
 		u64 seq = memview_event_seq();
 		bool done;
 
-		down_read(&memview_rwsem);
+		idx = srcu_read_lock(&memview_srcu);
 		s = memview_slice_find(cmd->slice_id);
 		if (s)
 			memview_fence_fill(s, cmd);
 		done = !s || cmd->out_state != MEMVIEW_SLICE_FENCING;
-		up_read(&memview_rwsem);
+		srcu_read_unlock(&memview_srcu, idx);
 		if (done)
 			return s ? 0 : -ENOENT;
 		/* Every end of a pass is an event. */
@@ -499,6 +504,7 @@ static int memview_fence_wait(struct memview_slice_fence *cmd)
 
 int memview_slice_fence(struct memview_slice_fence *cmd)
 {
+	int idx;
 	struct memview_slice *s;
 	int ret = 0;
 
@@ -506,7 +512,7 @@ int memview_slice_fence(struct memview_slice_fence *cmd)
 		return -EPERM;
 	if (cmd->flags & ~(MEMVIEW_FENCE_WAIT | MEMVIEW_FENCE_RETIRE))
 		return -EINVAL;
-	down_read(&memview_rwsem);
+	idx = srcu_read_lock(&memview_srcu);
 	s = memview_slice_find(cmd->slice_id);
 	if (!s) {
 		ret = -ENOENT;
@@ -518,7 +524,7 @@ int memview_slice_fence(struct memview_slice_fence *cmd)
 				      cmd->flags & MEMVIEW_FENCE_RETIRE);
 		memview_fence_fill(s, cmd);
 	}
-	up_read(&memview_rwsem);
+	srcu_read_unlock(&memview_srcu, idx);
 	if (ret || !(cmd->flags & MEMVIEW_FENCE_WAIT))
 		return ret;
 	return memview_fence_wait(cmd);
@@ -526,6 +532,7 @@ int memview_slice_fence(struct memview_slice_fence *cmd)
 
 int memview_slice_unfence(struct memview_slice_fence *cmd)
 {
+	int idx;
 	struct memview_slice *s;
 	u32 old = 0, new = 0;
 	int ret = 0;
@@ -534,7 +541,7 @@ int memview_slice_unfence(struct memview_slice_fence *cmd)
 		return -EPERM;
 	if (cmd->flags & ~MEMVIEW_UNFENCE_FORCE)
 		return -EINVAL;
-	down_read(&memview_rwsem);
+	idx = srcu_read_lock(&memview_srcu);
 	s = memview_slice_find(cmd->slice_id);
 	if (!s) {
 		ret = -ENOENT;
@@ -581,7 +588,7 @@ int memview_slice_unfence(struct memview_slice_fence *cmd)
 			s->id);
 	}
 out:
-	up_read(&memview_rwsem);
+	srcu_read_unlock(&memview_srcu, idx);
 	return ret;
 }
 
@@ -592,18 +599,21 @@ out:
  *	its next batch); false: the removal failed, the slices get their
  *	states back and a stopped fence resumes
  *
- * Caller holds memview_rwsem for writing.  The transitions are events, so
+ * Caller holds memview_region_mutex.  The transitions are events, so
  * a FENCE_WAIT on a slice of @r wakes up.
  */
 void memview_ras_region_removing(struct memview_region *r, bool removing)
 {
-	u32 i;
+	u32 i, thr, window_ms, ras;
 
+	lockdep_assert_held(&memview_region_mutex);
+	memview_ras_policy(&thr, &window_ms, &ras);
 	for (i = 0; i < r->nr_slices; i++) {
 		struct memview_slice *s = &r->slices[i];
 		u32 from, to;
 
 		if (removing) {
+			s->saved_ue = atomic64_read(&s->ue);
 			from = memview_slice_set_state(s, MEMVIEW_SLICE_REMOVING);
 			s->saved_state = from;
 			to = MEMVIEW_SLICE_REMOVING;
@@ -618,13 +628,20 @@ void memview_ras_region_removing(struct memview_region *r, bool removing)
 		}
 		if (from != to)
 			memview_event_state(s, from, to, 0);
+		/*
+		 * An uncorrectable error during the removal found the slice
+		 * REMOVING, which a fence leaves alone: fence it now.
+		 */
+		if (!removing && (ras & MEMVIEW_RAS_FENCE_ON_UE) &&
+		    atomic64_read(&s->ue) != s->saved_ue)
+			memview_fence(s, MEMVIEW_FENCE_UNCORRECTABLE, false);
 	}
 }
 
 /*
  * Region removal: the region is off the list and its slices are
  * REMOVING, so no pass restarts; wait for a pass under way to see that.
- * Called without memview_rwsem.
+ * Called with memview_region_mutex, outside memview_srcu.
  */
 void memview_ras_region_removed(struct memview_region *r)
 {
@@ -643,6 +660,18 @@ struct memview_file {
 	struct mutex lock;
 	u64 seq;
 };
+
+/*
+ * Events are for whoever opened the device with CAP_SYS_ADMIN: the check is
+ * on the opener's credentials (f_cred), as the kernel does for files whose
+ * use is decided at open.  A descriptor an unprivileged process opened
+ * gives no events even to a set-user-ID program it tricks into reading it;
+ * one an administrator opened and handed to a monitor keeps working.
+ */
+static bool memview_file_admin(struct file *file)
+{
+	return file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+}
 
 int memview_events_open(struct inode *inode, struct file *file)
 {
@@ -698,7 +727,7 @@ ssize_t memview_events_read(struct file *file, char __user *buf, size_t len,
 	size_t done = 0;
 	int ret;
 
-	if (!capable(CAP_SYS_ADMIN))
+	if (!memview_file_admin(file))
 		return -EPERM;
 	if (len < sizeof(e))
 		return -EINVAL;
@@ -742,7 +771,7 @@ __poll_t memview_events_poll(struct file *file, struct poll_table_struct *pt)
 {
 	struct memview_file *mf = file->private_data;
 
-	if (!capable(CAP_SYS_ADMIN))
+	if (!memview_file_admin(file))
 		return EPOLLERR;
 	poll_wait(file, &memview_event_wait, pt);
 	return memview_event_seq() > READ_ONCE(mf->seq) ? EPOLLIN | EPOLLRDNORM : 0;

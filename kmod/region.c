@@ -16,8 +16,10 @@
 
 #include "memview-private.h"
 
-/* protects memview_regions, region ids and slice ids */
-DECLARE_RWSEM(memview_rwsem);
+/* readers of memview_regions and of each region's life (memview-private.h) */
+DEFINE_SRCU(memview_srcu);
+/* serialises REGION_ADD and REGION_REMOVE: the region list's writers */
+DEFINE_MUTEX(memview_region_mutex);
 LIST_HEAD(memview_regions);
 char memview_owner;
 
@@ -38,23 +40,23 @@ static const struct dev_pagemap_ops memview_pgmap_ops = {
 	.memory_failure	= memview_memory_failure,
 };
 
-/* Caller holds memview_rwsem. */
+/* Caller holds memview_srcu (read) or memview_region_mutex. */
 static struct memview_region *memview_region_find(u32 id)
 {
 	struct memview_region *r;
 
-	list_for_each_entry(r, &memview_regions, node)
+	for_each_memview_region(r)
 		if (r->id == id)
 			return r;
 	return NULL;
 }
 
-/* The slice holding @pfn, or NULL.  Caller holds memview_rwsem. */
+/* The slice holding @pfn, or NULL.  Caller: memview_srcu or the mutex. */
 struct memview_slice *memview_pfn_to_slice(unsigned long pfn)
 {
 	struct memview_region *r;
 
-	list_for_each_entry(r, &memview_regions, node)
+	for_each_memview_region(r)
 		if (pfn >= r->start_pfn && pfn < r->end_pfn)
 			return &r->slices[(pfn - r->start_pfn) /
 					  (memview_slice_size >> PAGE_SHIFT)];
@@ -66,7 +68,7 @@ u32 memview_nr_regions(void)
 	struct memview_region *r;
 	u32 n = 0;
 
-	list_for_each_entry(r, &memview_regions, node)
+	for_each_memview_region(r)
 		n++;
 	return n;
 }
@@ -76,7 +78,7 @@ u32 memview_nr_slices(void)
 	struct memview_region *r;
 	u32 n = 0;
 
-	list_for_each_entry(r, &memview_regions, node)
+	for_each_memview_region(r)
 		n += r->nr_slices;
 	return n;
 }
@@ -159,12 +161,12 @@ static int memview_region_nid(phys_addr_t start, int *target)
 	return nid;
 }
 
-/* Caller holds memview_rwsem for writing. */
 static bool memview_region_overlaps(phys_addr_t start, u64 len)
 {
 	struct memview_region *r;
 
-	list_for_each_entry(r, &memview_regions, node)
+	lockdep_assert_held(&memview_region_mutex);
+	for_each_memview_region(r)
 		if (start < r->start + r->length && r->start < start + len)
 			return true;
 	return false;
@@ -182,7 +184,7 @@ static void memview_region_free(struct memview_region *r)
 	kvfree(r);
 }
 
-/* Is [start, start + len) a range memview may take?  memview_rwsem held. */
+/* Is [start, start + len) a range memview may take?  The mutex is held. */
 static int memview_region_check_range(phys_addr_t start, u64 len)
 {
 	if (memview_region_overlaps(start, len))
@@ -215,18 +217,21 @@ int memview_region_add(struct memview_region_add *cmd)
 
 	/*
 	 * The range is checked before anything is allocated for it: the slice
-	 * table grows with the length, which the caller chooses.
+	 * table grows with the length, which the caller chooses.  Only other
+	 * additions and removals wait for the mutex; readers of the region
+	 * list (memory errors among them) go on, and see the region once it
+	 * is published at the end.
 	 */
-	down_write(&memview_rwsem);
+	mutex_lock(&memview_region_mutex);
 	ret = memview_region_check_range(cmd->phys_addr, cmd->length);
 	if (ret) {
-		up_write(&memview_rwsem);
+		mutex_unlock(&memview_region_mutex);
 		return ret;
 	}
 	r = kvzalloc(struct_size(r, slices, nr_slices),
 		     GFP_KERNEL | __GFP_NOWARN);
 	if (!r) {
-		up_write(&memview_rwsem);
+		mutex_unlock(&memview_region_mutex);
 		return -ENOMEM;
 	}
 	r->kind = cmd->kind;
@@ -276,8 +281,8 @@ int memview_region_add(struct memview_region_add *cmd)
 	}
 
 	__module_get(THIS_MODULE);
-	list_add_tail(&r->node, &memview_regions);
-	up_write(&memview_rwsem);
+	list_add_tail_rcu(&r->node, &memview_regions);
+	mutex_unlock(&memview_region_mutex);
 
 	if (target_nid != r->nid)
 		pr_info("%s: the range belongs to node %d, which is not online: mapped on node %d, the nearest online one\n",
@@ -296,7 +301,7 @@ out_release:
 out_ida:
 	ida_free(&memview_region_ida, r->id);
 out_unlock:
-	up_write(&memview_rwsem);
+	mutex_unlock(&memview_region_mutex);
 	memview_region_free(r);
 	return ret;
 }
@@ -311,11 +316,41 @@ unsigned long memview_region_used(struct memview_region *r)
 	return used;
 }
 
+/*
+ * Evacuate @r, whose slices take no new pages, if asked, and check that
+ * nothing of it is left in use.  No lock but memview_region_mutex is held
+ * for it: the placer, every command and memory errors go on meanwhile.
+ */
+static int memview_region_empty(struct memview_region *r, bool evacuate,
+				u64 *evacuated)
+{
+	int idx, ret = 0;
+
+	lockdep_assert_held(&memview_region_mutex);
+	/*
+	 * A migration that picked one of @r's slices before it was REMOVING
+	 * may still be copying into it: wait it out.  Its page is then mapped
+	 * (and found by the evacuation) or freed.
+	 */
+	synchronize_srcu(&memview_srcu);
+	if (memview_region_used(r) && evacuate) {
+		idx = srcu_read_lock(&memview_srcu);
+		ret = memview_evacuate_region(r, evacuated);
+		srcu_read_unlock(&memview_srcu, idx);
+	}
+	if (!ret && memview_region_used(r))
+		ret = -EBUSY;
+	/* Its struct pages must outlive every hwpoison entry naming them. */
+	if (!ret && memview_region_poison_mapped(r))
+		ret = -EHWPOISON;
+	return ret;
+}
+
 int memview_region_remove(struct memview_region_remove *cmd)
 {
 	struct memview_region *r;
 	u64 evacuated = 0;
-	int ret = 0;
+	int ret;
 	u32 i;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -323,30 +358,26 @@ int memview_region_remove(struct memview_region_remove *cmd)
 	if (cmd->flags & ~MEMVIEW_REGION_REMOVE_EVACUATE || cmd->__reserved)
 		return -EINVAL;
 
-	down_write(&memview_rwsem);
+	mutex_lock(&memview_region_mutex);
 	r = memview_region_find(cmd->region_id);
 	if (!r) {
-		ret = -ENOENT;
-		goto out_unlock;
+		mutex_unlock(&memview_region_mutex);
+		return -ENOENT;
 	}
 	/* No new page lands on the region from here on. */
 	memview_ras_region_removing(r, true);
-	if (memview_region_used(r) &&
-	    (cmd->flags & MEMVIEW_REGION_REMOVE_EVACUATE))
-		ret = memview_evacuate_region(r, &evacuated);
+	ret = memview_region_empty(r, cmd->flags &
+				   MEMVIEW_REGION_REMOVE_EVACUATE, &evacuated);
 	cmd->out_pages_evacuated = evacuated;
-	if (!ret && memview_region_used(r))
-		ret = -EBUSY;
-	/* Its struct pages must outlive every hwpoison entry naming them. */
-	if (!ret && memview_region_poison_mapped(r))
-		ret = -EHWPOISON;
 	if (ret) {
 		memview_ras_region_removing(r, false);
-		goto out_unlock;
+		mutex_unlock(&memview_region_mutex);
+		return ret;
 	}
 
-	list_del(&r->node);
-	up_write(&memview_rwsem);
+	list_del_rcu(&r->node);
+	/* Nobody finds the region any more once the readers are done. */
+	synchronize_srcu(&memview_srcu);
 	memview_ras_region_removed(r);
 	/*
 	 * PG_hwpoison of retired pages: memview's, not the kernel's count
@@ -360,19 +391,19 @@ int memview_region_remove(struct memview_region_remove *cmd)
 			ClearPageHWPoison(pfn_to_page(s->start_pfn + bit));
 	}
 
-	/* Every page is free: this does not wait for anybody. */
+	/*
+	 * Every page is free: this waits only for a memory_failure() still
+	 * holding the pagemap (memview_ras_memory_failure() ends without us).
+	 */
 	memunmap_pages(&r->pgmap);
 	release_mem_region(r->start, PFN_PHYS(r->end_pfn - r->start_pfn));
 	pr_info("%s: region %u removed, %llu pages evacuated\n", r->label,
 		r->id, evacuated);
 	ida_free(&memview_region_ida, r->id);
 	memview_region_free(r);
+	mutex_unlock(&memview_region_mutex);
 	module_put(THIS_MODULE);
 	return 0;
-
-out_unlock:
-	up_write(&memview_rwsem);
-	return ret;
 }
 
 static void memview_region_fill_entry(struct memview_region *r,
@@ -391,6 +422,7 @@ static void memview_region_fill_entry(struct memview_region *r,
 
 int memview_region_list(struct memview_region_list *cmd)
 {
+	int idx;
 	struct memview_region_entry *buf;
 	struct memview_region *r;
 	u32 n = 0, count;
@@ -399,21 +431,21 @@ int memview_region_list(struct memview_region_list *cmd)
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 
-	down_read(&memview_rwsem);
+	idx = srcu_read_lock(&memview_srcu);
 	count = memview_nr_regions();
 	if (count > cmd->num_regions) {
 		cmd->num_regions = count;
-		up_read(&memview_rwsem);
+		srcu_read_unlock(&memview_srcu, idx);
 		return -EMSGSIZE;
 	}
 	buf = kvcalloc(max(count, 1U), sizeof(*buf), GFP_KERNEL);
 	if (!buf) {
-		up_read(&memview_rwsem);
+		srcu_read_unlock(&memview_srcu, idx);
 		return -ENOMEM;
 	}
-	list_for_each_entry(r, &memview_regions, node)
+	for_each_memview_region(r)
 		memview_region_fill_entry(r, &buf[n++]);
-	up_read(&memview_rwsem);
+	srcu_read_unlock(&memview_srcu, idx);
 
 	cmd->num_regions = n;
 	if (n && copy_to_user(u64_to_user_ptr(cmd->regions), buf,
@@ -456,6 +488,7 @@ void memview_slice_fill_entry(struct memview_slice *s,
 
 int memview_slice_list(struct memview_slice_list *cmd)
 {
+	int idx;
 	bool one = cmd->flags & MEMVIEW_SLICE_LIST_REGION;
 	u32 esz = cmd->entry_size ? : MEMVIEW_SLICE_ENTRY_SIZE_V1;
 	u32 n = 0, count = 0, i;
@@ -471,11 +504,11 @@ int memview_slice_list(struct memview_slice_list *cmd)
 	    cmd->__reserved)
 		return -EINVAL;
 
-	down_read(&memview_rwsem);
+	idx = srcu_read_lock(&memview_srcu);
 	if (one) {
 		r = memview_region_find(cmd->region_id);
 		if (!r) {
-			up_read(&memview_rwsem);
+			srcu_read_unlock(&memview_srcu, idx);
 			return -ENOENT;
 		}
 		count = r->nr_slices;
@@ -484,21 +517,21 @@ int memview_slice_list(struct memview_slice_list *cmd)
 	}
 	if (count > cmd->num_slices) {
 		cmd->num_slices = count;
-		up_read(&memview_rwsem);
+		srcu_read_unlock(&memview_srcu, idx);
 		return -EMSGSIZE;
 	}
 	buf = kvcalloc(max(count, 1U), sizeof(*buf), GFP_KERNEL);
 	if (!buf) {
-		up_read(&memview_rwsem);
+		srcu_read_unlock(&memview_srcu, idx);
 		return -ENOMEM;
 	}
-	list_for_each_entry(r, &memview_regions, node) {
+	for_each_memview_region(r) {
 		if (one && r->id != cmd->region_id)
 			continue;
 		for (i = 0; i < r->nr_slices; i++)
 			memview_slice_fill_entry(&r->slices[i], &buf[n++]);
 	}
-	up_read(&memview_rwsem);
+	srcu_read_unlock(&memview_srcu, idx);
 
 	/* Each entry as long as userspace knows it; zeroes past ours. */
 	cmd->num_slices = n;

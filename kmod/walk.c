@@ -23,7 +23,7 @@
 
 #include "memview-private.h"
 
-/* Caller holds memview_rwsem, so slices do not go away under us. */
+/* Caller holds memview_srcu, so slices do not go away under us. */
 static u8 memview_pfn_kind(unsigned long pfn, struct memview_slice **slicep)
 {
 	struct memview_slice *s;
@@ -47,35 +47,44 @@ static u8 memview_pfn_kind(unsigned long pfn, struct memview_slice **slicep)
  * The PMD entry of @addr in @mm, reached without the page-table locks (the
  * caller holds the mmap lock: the upper tables stay), or NULL if there is
  * no PMD table: then *@leaf says whether the PUD maps a huge page (or is
- * bad) rather than nothing.
+ * bad) rather than nothing, and *@hole_end (if not NULL) gets the end of
+ * the range the missing table would map: nothing is mapped up to there.
  */
 pmd_t *memview_pmd_offset(struct mm_struct *mm, unsigned long addr,
-			  bool *leaf)
+			  bool *leaf, unsigned long *hole_end)
 {
 	pgd_t *pgd = pgd_offset(mm, addr);
+	unsigned long hole;
 	p4d_t *p4d;
 	pud_t *pud;
 
 	*leaf = false;
+	hole = pgd_addr_end(addr, TASK_SIZE_MAX);
 	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
-		return NULL;
+		goto none;
 	p4d = p4d_offset(pgd, addr);
+	hole = p4d_addr_end(addr, TASK_SIZE_MAX);
 	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
-		return NULL;
+		goto none;
 	pud = pud_offset(p4d, addr);
+	hole = pud_addr_end(addr, TASK_SIZE_MAX);
 	if (pud_none(READ_ONCE(*pud)))
-		return NULL;
+		goto none;
 	if (pud_trans_huge(READ_ONCE(*pud)) || pud_bad(READ_ONCE(*pud))) {
 		*leaf = true;
 		return NULL;
 	}
 	return pmd_offset(pud, addr);
+none:
+	if (hole_end)
+		*hole_end = hole;
+	return NULL;
 }
 
 /*
  * Fill @kinds (and @slices and @pfns, if not NULL) for [start, end), which
  * lies in @vma and one PMD.  @pfns gets the pfn of each present page (0 for
- * the others).  Caller holds the mmap read lock and memview_rwsem.
+ * the others).  Caller holds the mmap read lock and memview_srcu.
  */
 void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 			unsigned long end, u8 *kinds,
@@ -94,7 +103,7 @@ void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 	if (pfns)
 		memset(pfns, 0, n * sizeof(*pfns));
 
-	pmdp = memview_pmd_offset(mm, start, &leaf);
+	pmdp = memview_pmd_offset(mm, start, &leaf, NULL);
 	if (!pmdp) {
 		if (leaf)
 			memset(kinds, MEMVIEW_PTE_OTHER, n);
@@ -156,7 +165,7 @@ static u32 memview_slice_pos(struct memview_slice *s)
 	struct memview_region *r;
 	u32 pos = 0;
 
-	list_for_each_entry(r, &memview_regions, node) {
+	for_each_memview_region(r) {
 		if (r == s->region)
 			return pos + s->index;
 		pos += r->nr_slices;
@@ -219,6 +228,7 @@ static void memview_residency_vma(struct vm_area_struct *vma,
 
 int memview_residency(struct memview_residency *cmd)
 {
+	int idx;
 	struct memview_residency_entry *out = NULL;
 	struct memview_residency_walk *w;
 	unsigned long start, end;
@@ -251,7 +261,7 @@ int memview_residency(struct memview_residency *cmd)
 		goto out_mm;
 	}
 
-	down_read(&memview_rwsem);
+	idx = srcu_read_lock(&memview_srcu);
 	nr_slices = memview_nr_slices();
 	w->per_slice = kvcalloc(max(nr_slices, 1U), sizeof(u64), GFP_KERNEL);
 	w->by_pos = kvcalloc(max(nr_slices, 1U), sizeof(void *), GFP_KERNEL);
@@ -290,7 +300,7 @@ int memview_residency(struct memview_residency *cmd)
 		n++;
 	}
 out_unlock:
-	up_read(&memview_rwsem);
+	srcu_read_unlock(&memview_srcu, idx);
 	if (!ret) {
 		if (n > cmd->num_slices)
 			ret = -EMSGSIZE;
@@ -424,10 +434,10 @@ static int memview_mm_poison_mapped(struct mm_struct *mm, void *arg)
  * A process that survived the SIGBUS of a poisoned page keeps a hwpoison
  * entry naming its pfn until it unmaps the address or exits.  The region's
  * struct pages must outlive such entries (6.12's smaps and pagemap look the
- * page up), so removal waits for them.  New entries need memview_rwsem,
- * which the caller holds for writing; a fork copies an entry from a process
- * this walk sees.  Returns true if one was found (or the walk could not be
- * completed).
+ * page up), so removal waits for them.  New entries are made only for
+ * pages in use, and the caller found none in use after no page could be
+ * allocated on @r any more; a fork copies an entry from a process this walk
+ * sees.  Returns true if one was found (or the walk could not be completed).
  */
 bool memview_region_poison_mapped(struct memview_region *r)
 {

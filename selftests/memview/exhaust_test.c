@@ -150,45 +150,6 @@ TEST_F(exhaust, region_add_too_long)
 		TH_LOG("REGION_ADD of 16 TiB: %s", ret ? strerror(-ret) : "success");
 }
 
-static int cg_write(const char *dir, const char *file, const char *val)
-{
-	char path[256];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static long long cg_read(const char *dir, const char *file, const char *key)
-{
-	char path[256], line[256];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!key) {
-			v = strtoll(line, NULL, 0);
-			break;
-		}
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ' ') {
-			v = strtoll(line + strlen(key) + 1, NULL, 0);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
 TEST_F_TIMEOUT(exhaust, promote_in_memcg, 300)
 {
 	struct mv_fixture *fx = &self->f;
@@ -206,7 +167,7 @@ TEST_F_TIMEOUT(exhaust, promote_in_memcg, 300)
 	MV_SETUP_SKIPPED();
 	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK))
 		SKIP(return, "no cgroup2 at /sys/fs/cgroup");
-	cg_write("/sys/fs/cgroup", "cgroup.subtree_control", "+memory");
+	mv_cg_write("/sys/fs/cgroup", "cgroup.subtree_control", "+memory");
 	snprintf(self->cg, sizeof(self->cg), "/sys/fs/cgroup/memview-exhaust-%d",
 		 getpid());
 	ASSERT_EQ(0, mkdir(self->cg, 0755)) TH_LOG("mkdir %s: %s", self->cg,
@@ -233,15 +194,15 @@ TEST_F_TIMEOUT(exhaust, promote_in_memcg, 300)
 
 		mv_chan_child(&c);
 		snprintf(val, sizeof(val), "%d", getpid());
-		if (cg_write(self->cg, "cgroup.procs", val))
+		if (mv_cg_write(self->cg, "cgroup.procs", val))
 			_exit(10);
 		sum = mv_fill(buf, 0, len, MV_PAT_STAMP, getpid());
 		mv_chan_send(c.to_parent[1], 'F');	/* filled: demote me */
 		if (mv_chan_recv(c.to_child[0], &msg, 120000) || msg != 'H')
 			_exit(11);
 		/* Use DRAM up to 1 MiB under memory.max. */
-		cur = cg_read(self->cg, "memory.current", NULL);
-		max = cg_read(self->cg, "memory.max", NULL);
+		cur = mv_cg_read(self->cg, "memory.current", NULL);
+		max = mv_cg_read(self->cg, "memory.max", NULL);
 		room = max > cur + (long long)MV_MIB ? max - cur - MV_MIB : 0;
 		hog = mv_map_anon(room + MV_PAGE_SIZE, 0, false);
 		if (!hog)
@@ -256,15 +217,15 @@ TEST_F_TIMEOUT(exhaust, promote_in_memcg, 300)
 	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, 120000));
 	ASSERT_EQ(0, mv_attach(fx->fd, child, 0));
 	mv_demote_all(_metadata, fx, child, buf, len);
-	cur = cg_read(self->cg, "memory.current", NULL);
+	cur = mv_cg_read(self->cg, "memory.current", NULL);
 	/* 4 MiB of room above what it has now (slice pages are charged too) */
 	snprintf(val, sizeof(val), "%lld", cur + 4 * (long long)MV_MIB);
-	ASSERT_EQ(0, cg_write(self->cg, "memory.max", val));
+	ASSERT_EQ(0, mv_cg_write(self->cg, "memory.max", val));
 	mv_log("after demotion: memory.current %lld, memory.max %s", cur, val);
 	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'H'));
 	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, 120000));
-	cur = cg_read(self->cg, "memory.current", NULL);
-	max = cg_read(self->cg, "memory.max", NULL);
+	cur = mv_cg_read(self->cg, "memory.current", NULL);
+	max = mv_cg_read(self->cg, "memory.max", NULL);
 	mv_log("workload at memory.current %lld of memory.max %lld", cur, max);
 
 	ret = mv_promote(fx->fd, child, buf, len, 0, 0, &m);
@@ -273,8 +234,8 @@ TEST_F_TIMEOUT(exhaust, promote_in_memcg, 300)
 	EXPECT_EQ((__u64)pages, mv_migrate_sum(&m));
 	EXPECT_EQ((__u64)pages, m.out_moved + m.out_no_space + m.out_busy);
 	mv_log("after promotion: memory.current %lld of memory.max %lld, oom_kill %lld",
-	       cg_read(self->cg, "memory.current", NULL), max,
-	       cg_read(self->cg, "memory.events", "oom_kill"));
+	       mv_cg_read(self->cg, "memory.current", NULL), max,
+	       mv_cg_read(self->cg, "memory.events", "oom_kill"));
 	/* Pages that did not move are still valid in the slice. */
 	ret = mv_residency(fx->fd, child, buf, len, &r, NULL, 0);
 	ASSERT_TRUE(ret == 0 || ret == -EMSGSIZE) TH_LOG("RESIDENCY: %s", strerror(-ret));
@@ -285,20 +246,20 @@ TEST_F_TIMEOUT(exhaust, promote_in_memcg, 300)
 	st = mv_wait_child(child, 120000);
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		TH_LOG("workload status %#x (14: data differs; killed: OOM?)", st);
-	ooms = cg_read(self->cg, "memory.events", "oom_kill");
+	ooms = mv_cg_read(self->cg, "memory.events", "oom_kill");
 	EXPECT_EQ(0LL, ooms) TH_LOG("the workload's cgroup saw OOM kills");
 	mv_chan_close(&c);
 
 	/* No leak: no slice page, no charge left. */
 	ASSERT_EQ(0, mv_wait_region_used(fx->fd, fx->region_id, 0, 10000, &used));
 	EXPECT_EQ(0ULL, used);
-	for (int i = 0; i < 100 && cg_read(self->cg, "memory.stat", "anon") > 0; i++)
+	for (int i = 0; i < 100 && mv_cg_read(self->cg, "memory.stat", "anon") > 0; i++)
 		usleep(50000);
-	EXPECT_EQ(0LL, cg_read(self->cg, "memory.stat", "anon"))
+	EXPECT_EQ(0LL, mv_cg_read(self->cg, "memory.stat", "anon"))
 		TH_LOG("anon charges left in the workload's cgroup after it exited");
 	mv_log("after exit: memory.current %lld, anon %lld",
-	       cg_read(self->cg, "memory.current", NULL),
-	       cg_read(self->cg, "memory.stat", "anon"));
+	       mv_cg_read(self->cg, "memory.current", NULL),
+	       mv_cg_read(self->cg, "memory.stat", "anon"));
 	EXPECT_EQ(0, rmdir(self->cg)) TH_LOG("rmdir %s: %s", self->cg, strerror(errno));
 	self->cg[0] = 0;
 	mv_unmap_anon(buf, len);

@@ -1249,3 +1249,62 @@ void mv_fault_inject_thread(bool on)
 		mv_log("make-it-fail: %s", strerror(errno));
 	close(fd);
 }
+
+int mv_cg_write(const char *dir, const char *file, const char *val)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+long long mv_cg_read(const char *dir, const char *file, const char *key)
+{
+	char path[256], line[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!key) {
+			v = strtoll(line, NULL, 0);
+			break;
+		}
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ' ') {
+			v = strtoll(line + strlen(key) + 1, NULL, 0);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+int mv_pagemap_pfn(pid_t pid, const void *addr, __u64 *pfn)
+{
+	char path[64];
+	__u64 e;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, &e, sizeof(e),
+		  (off_t)((uintptr_t)addr / MV_PAGE_SIZE) * sizeof(e));
+	close(fd);
+	if (n != sizeof(e))
+		return n < 0 ? -errno : -EIO;
+	*pfn = e & (1ULL << 63) ? e & ((1ULL << 55) - 1) : 0;
+	return 0;
+}

@@ -296,6 +296,19 @@ bool mv_fault_inject_setup(const char *pct);
 void mv_fault_inject_thread(bool on);
 
 /* Pages of MV_PAGE_SIZE in @len bytes. */
+/*
+ * cgroup v2 files: write @val to @dir/@file; read the number on its first
+ * line (@key NULL) or after "@key " (-1 if absent).
+ */
+int mv_cg_write(const char *dir, const char *file, const char *val);
+long long mv_cg_read(const char *dir, const char *file, const char *key);
+
+/*
+ * The frame number /proc/@pid/pagemap gives for @addr (root sees them):
+ * 0 if the page is not present.  0 or a negative errno.
+ */
+int mv_pagemap_pfn(pid_t pid, const void *addr, __u64 *pfn);
+
 static inline size_t mv_pages(size_t len)
 {
 	return len / MV_PAGE_SIZE;

@@ -26,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 kver=${MEMVIEW_KVER:-$(uname -r)}
 ko=$repo/build/$kver/memview.ko
-tests=${MEMVIEW_TESTS:-"region_test migrate_test fork_test perm_test busy_test hwpoison_test ras_test tiering_test uninit_test exhaust_test fuzz_test stress_test"}
+tests=${MEMVIEW_TESTS:-"region_test migrate_test fork_test perm_test busy_test hwpoison_test ras_test tiering_test uninit_test exhaust_test host_test fuzz_test stress_test"}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=selftests/memview/results.sh
