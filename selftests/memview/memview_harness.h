@@ -138,7 +138,9 @@ struct mv_fixture {
 /*
  * Check the residency of [addr, addr + len) of @pid: @dram pages in DRAM,
  * @slice in slices, nothing elsewhere, and the per-slice entries adding up to
- * @slice, every one a slice of the fixture's region.
+ * @slice, every one a slice of the fixture's region.  Checked twice: by the
+ * module (RESIDENCY) and from outside it, by the frame numbers of
+ * /proc/PID/pagemap against the region's physical range.
  */
 static inline void mv_check_residency(struct __test_metadata *_metadata,
 				      struct mv_fixture *fx, pid_t pid,
@@ -148,9 +150,15 @@ static inline void mv_check_residency(struct __test_metadata *_metadata,
 	struct memview_residency_entry ents[64];
 	struct memview_slice_entry *s;
 	struct memview_residency r;
-	__u64 sum = 0;
+	__u64 sum = 0, in, out;
 	__u32 i, j, n;
 	int ret;
+
+	ret = mv_pagemap_count(pid, addr, len, fx->range.start, fx->range.size,
+			       &in, &out);
+	ASSERT_EQ(0, ret) TH_LOG("pagemap of %d: %s", pid, strerror(-ret));
+	EXPECT_EQ(slice, in) TH_LOG("pagemap: pages in the region's range");
+	EXPECT_EQ(dram, out) TH_LOG("pagemap: pages outside it");
 
 	ret = mv_residency(fx->fd, pid, addr, len, &r, ents, 64);
 	ASSERT_EQ(0, ret) TH_LOG("RESIDENCY: %s", strerror(-ret));

@@ -1308,3 +1308,54 @@ int mv_pagemap_pfn(pid_t pid, const void *addr, __u64 *pfn)
 	*pfn = e & (1ULL << 63) ? e & ((1ULL << 55) - 1) : 0;
 	return 0;
 }
+
+int mv_pagemap_count(pid_t pid, const void *addr, size_t len, __u64 start,
+		     __u64 size, __u64 *inside, __u64 *outside)
+{
+	__u64 lo = start / MV_PAGE_SIZE, hi = (start + size) / MV_PAGE_SIZE;
+	size_t pages = len / MV_PAGE_SIZE, i, k;
+	char path[64];
+	__u64 ent[512];
+	int pm, kf, ret = 0;
+
+	*inside = *outside = 0;
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	pm = open(path, O_RDONLY);
+	kf = open("/proc/kpageflags", O_RDONLY);
+	if (pm < 0 || kf < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (i = 0; i < pages && !ret; i += k) {
+		off_t off = ((uintptr_t)addr / MV_PAGE_SIZE + i) * sizeof(__u64);
+
+		k = pages - i < 512 ? pages - i : 512;
+		if (pread(pm, ent, k * sizeof(__u64), off) !=
+		    (ssize_t)(k * sizeof(__u64))) {
+			ret = -EIO;
+			break;
+		}
+		for (size_t j = 0; j < k; j++) {
+			__u64 pfn = ent[j] & ((1ULL << 55) - 1), flags = 0;
+
+			if (!(ent[j] & (1ULL << 63)))
+				continue;
+			if (pfn >= lo && pfn < hi) {
+				(*inside)++;
+				continue;
+			}
+			/* The zero page is mapped, but no page of the process. */
+			if (pread(kf, &flags, sizeof(flags),
+				  pfn * sizeof(__u64)) == sizeof(flags) &&
+			    flags & (1ULL << MV_KPF_ZERO_PAGE))
+				continue;
+			(*outside)++;
+		}
+	}
+out:
+	if (pm >= 0)
+		close(pm);
+	if (kf >= 0)
+		close(kf);
+	return ret;
+}

@@ -309,6 +309,16 @@ long long mv_cg_read(const char *dir, const char *file, const char *key);
  */
 int mv_pagemap_pfn(pid_t pid, const void *addr, __u64 *pfn);
 
+/*
+ * Count the pages of [addr, addr + len) of @pid that /proc/PID/pagemap
+ * shows present, by where their frame lies: inside the physical range
+ * [start, start + size) or outside it (the zero page not counted:
+ * /proc/kpageflags).  0 or a negative errno.
+ */
+#define MV_KPF_ZERO_PAGE	24
+int mv_pagemap_count(pid_t pid, const void *addr, size_t len, __u64 start,
+		     __u64 size, __u64 *inside, __u64 *outside);
+
 static inline size_t mv_pages(size_t len)
 {
 	return len / MV_PAGE_SIZE;
