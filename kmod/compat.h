@@ -78,4 +78,25 @@ static inline struct pid *memview_pidfd_pid(struct file *file)
 #endif
 }
 
+/*
+ * The task an mm's memcg charges go to (mm->owner exists with CONFIG_MEMCG,
+ * which the target kernels have), under rcu_read_lock(); NULL without.
+ */
+#ifdef CONFIG_MEMCG
+#define memview_mm_owner(mm)	rcu_dereference((mm)->owner)
+#else
+#define memview_mm_owner(mm)	((struct task_struct *)NULL)
+#endif
+
+/*
+ * Weighted interleaving (6.9) spreads pages like interleaving, by weights
+ * memview does not read; it places them as plain interleaving would.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#define memview_mpol_interleaves(mode)					\
+	((mode) == MPOL_INTERLEAVE || (mode) == MPOL_WEIGHTED_INTERLEAVE)
+#else
+#define memview_mpol_interleaves(mode)	((mode) == MPOL_INTERLEAVE)
+#endif
+
 #endif /* _MEMVIEW_COMPAT_H */

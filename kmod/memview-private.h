@@ -321,6 +321,20 @@ void memview_procs_exit(void);
 
 /* migrate.c */
 /**
+ * struct memview_dst_policy - the memory policy a promoted page follows
+ * @mode: MPOL_* of the VMA's policy, else of the mm owner's task
+ * @nodes: the policy's nodes
+ * @allowed: the nodes the owner's cpuset allows (with memory)
+ * @local: the node of the CPU the owner last ran on
+ */
+struct memview_dst_policy {
+	unsigned short mode;
+	nodemask_t nodes;
+	nodemask_t allowed;
+	int local;
+};
+
+/**
  * struct memview_migration - one DEMOTE or PROMOTE call in progress
  * @cmd: the caller's request; its out_ counters are filled in here
  * @demote: true for DRAM -> slice, false for slice -> DRAM
@@ -336,6 +350,7 @@ void memview_procs_exit(void);
  *	says, copies verified with a second read into @bounce
  * @to_slices: see memview_evac
  * @bounce: a page-sized buffer, for @evac
+ * @policy: where the promoted pages of the batch go (memview_dst_policy())
  */
 struct memview_migration {
 	struct memview_migrate *cmd;
@@ -351,6 +366,7 @@ struct memview_migration {
 	const unsigned long *mask;
 	DECLARE_BITMAP(moved, MEMVIEW_BATCH_PAGES);
 	DECLARE_BITMAP(mce, MEMVIEW_BATCH_PAGES);
+	struct memview_dst_policy policy;
 };
 int memview_migrate_pmd(struct memview_migration *m, struct mm_struct *mm,
 			struct vm_area_struct *vma, unsigned long start,

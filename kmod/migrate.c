@@ -19,12 +19,14 @@
 #include <linux/delay.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
+#include <linux/mempolicy.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 
 #include "memview-private.h"
@@ -77,8 +79,95 @@ static struct page *memview_evac_dst(struct memview_slice_pick *pick,
 	return page;
 }
 
+/*
+ * The policy the pages of @vma are allocated by, as a fault of its owner
+ * would find it: the VMA's (mbind()), else the task's (set_mempolicy(),
+ * numactl), within the task's cpuset.  The task is the mm's owner (the one
+ * its memcg charges go to): memview allocates from its own thread, whose
+ * policy and cpuset are not the workload's.  Read under the task lock, the
+ * way the kernel changes them; no reference is kept (mpol_put() is not
+ * exported).  Caller holds the mmap lock, which keeps the VMA's policy.
+ */
+static void memview_dst_policy(struct memview_dst_policy *d,
+			       struct vm_area_struct *vma)
+{
+	struct task_struct *owner;
+	struct mempolicy *pol;
+
+	mmap_assert_locked(vma->vm_mm);
+	d->mode = MPOL_DEFAULT;
+	d->allowed = node_states[N_MEMORY];
+	d->local = numa_node_id();
+	rcu_read_lock();
+	owner = memview_mm_owner(vma->vm_mm);
+	if (owner) {
+		task_lock(owner);
+		d->local = cpu_to_node(task_cpu(owner));
+		nodes_and(d->allowed, d->allowed, owner->mems_allowed);
+		pol = vma->vm_policy ? vma->vm_policy : owner->mempolicy;
+		if (pol) {
+			d->mode = pol->mode;
+			d->nodes = pol->nodes;
+		}
+		task_unlock(owner);
+	}
+	rcu_read_unlock();
+	if (nodes_empty(d->allowed))
+		d->allowed = node_states[N_MEMORY];
+}
+
+/* The node of @nodes the interleaving of @vma gives the page at @addr. */
+static int memview_interleave_nid(const nodemask_t *nodes,
+				  struct vm_area_struct *vma,
+				  unsigned long addr)
+{
+	unsigned int n = nodes_weight(*nodes), target;
+	int nid;
+
+	if (!n)
+		return NUMA_NO_NODE;
+	target = (vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT)) % n;
+	nid = first_node(*nodes);
+	while (target--)
+		nid = next_node(nid, *nodes);
+	return nid;
+}
+
+/* A DRAM page for the promotion of the page at @addr of @vma, or NULL. */
+static struct page *memview_promote_page(struct memview_migration *m,
+					 struct vm_area_struct *vma,
+					 unsigned long addr)
+{
+	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NOWARN;
+	struct memview_dst_policy *d = &m->policy;
+	nodemask_t mask = d->allowed;
+	int nid = d->local;
+
+	if (m->nid != NUMA_NO_NODE)	/* MIGRATE_NODE: that node only */
+		return alloc_pages_node(m->nid, gfp | __GFP_THISNODE, 0);
+	if (d->mode == MPOL_BIND) {
+		nodes_and(mask, mask, d->nodes);
+		if (nodes_empty(mask))
+			mask = d->allowed;
+		if (!node_isset(nid, mask))
+			nid = first_node(mask);
+	} else if (d->mode == MPOL_PREFERRED) {
+		nid = first_node(d->nodes);
+	} else if (d->mode == MPOL_PREFERRED_MANY) {
+		if (!node_isset(nid, d->nodes))
+			nid = first_node(d->nodes);
+	} else if (memview_mpol_interleaves(d->mode)) {
+		nid = memview_interleave_nid(&d->nodes, vma, addr);
+	}
+	if (nid == NUMA_NO_NODE || nid >= MAX_NUMNODES || !node_online(nid))
+		nid = first_node(mask);
+	return __alloc_pages(gfp, 0, nid, &mask);
+}
+
 /* A destination page, initialised and locked, or NULL. */
-static struct page *memview_dst_page(struct memview_migration *m)
+static struct page *memview_dst_page(struct memview_migration *m,
+				     struct vm_area_struct *vma,
+				     unsigned long addr)
 {
 	struct page *page;
 
@@ -86,14 +175,30 @@ static struct page *memview_dst_page(struct memview_migration *m)
 		return memview_evac_dst(&m->pick, m->to_slices);
 	if (m->demote)
 		return memview_alloc_page_locked(&m->pick);
-	if (m->nid == NUMA_NO_NODE)
-		page = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
-	else
-		page = alloc_pages_node(m->nid, GFP_HIGHUSER_MOVABLE |
-					__GFP_THISNODE | __GFP_NOWARN, 0);
+	page = memview_promote_page(m, vma, addr);
 	if (page)
 		lock_page(page);
 	return page;
+}
+
+/*
+ * May pages of @mm be moved to @nid?  The check move_pages(2) makes: the
+ * node must be one the owner's cpuset allows.
+ */
+static bool memview_node_allowed(struct mm_struct *mm, int nid)
+{
+	struct task_struct *owner;
+	bool ok = true;
+
+	rcu_read_lock();
+	owner = memview_mm_owner(mm);
+	if (owner) {
+		task_lock(owner);
+		ok = node_isset(nid, owner->mems_allowed);
+		task_unlock(owner);
+	}
+	rcu_read_unlock();
+	return ok;
 }
 
 /* Why a page migrate_vma_setup() did not collect stays where it is. */
@@ -191,6 +296,8 @@ int memview_migrate_pmd(struct memview_migration *m,
 	}
 	/* Each batch goes to the least used healthy slice of the moment. */
 	m->pick.slice = NULL;
+	if (!m->demote && !m->evac)
+		memview_dst_policy(&m->policy, vma);
 	memset(m->src, 0, n * sizeof(*m->src));
 	memset(m->dst, 0, n * sizeof(*m->dst));
 	ret = migrate_vma_setup(&args);
@@ -226,7 +333,7 @@ int memview_migrate_pmd(struct memview_migration *m,
 			cmd->out_busy++;
 			continue;
 		}
-		dpage = memview_dst_page(m);
+		dpage = memview_dst_page(m, vma, start + (i << PAGE_SHIFT));
 		if (!dpage) {
 			cmd->out_no_space++;
 			continue;
@@ -317,6 +424,11 @@ static int memview_migrate(struct memview_migrate *cmd, bool demote)
 	mm = memview_proc_get_mm(cmd->pid, cmd->flags, true, &proc);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
+	if (cmd->flags & MEMVIEW_MIGRATE_NODE &&
+	    !memview_node_allowed(mm, cmd->node)) {
+		ret = -EACCES;
+		goto out_mm;
+	}
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m) {
 		ret = -ENOMEM;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "memview_harness.h"
@@ -198,13 +199,12 @@ TEST_F_TIMEOUT(host, heat_bounded_under_churn, 300)
 		now = slab_objects("radix_tree_node");
 		if (now > peak)
 			peak = now;
-		if (waitpid(kids[0], &st, WNOHANG) == kids[0]) {
-			EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
-			kids[0] = -1;
-		}
-		if (waitpid(kids[1], &st, WNOHANG) == kids[1]) {
-			EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
-			kids[1] = -1;
+		for (i = 0; i < 2; i++) {
+			if (kids[i] > 0 &&
+			    waitpid(kids[i], &st, WNOHANG) == kids[i]) {
+				EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
+				kids[i] = -1;
+			}
 		}
 		if (kids[0] < 0 && kids[1] < 0)
 			break;
@@ -414,14 +414,34 @@ static int pin(pid_t pid, int cpu)
 }
 
 /*
+ * Interrupts CPU 1 gets in @rounds placer rounds, the fewest of three
+ * windows: the other sources are noise added on top.
+ */
+static long long ipis_in_rounds(int fd, __u64 rounds)
+{
+	long long best = -1, t0;
+
+	for (int k = 0; k < 3; k++) {
+		t0 = ipis(1);
+		if (mv_wait_rounds(fd, rounds, NULL))
+			return -1;
+		t0 = ipis(1) - t0;
+		if (best < 0 || t0 < best)
+			best = t0;
+	}
+	return best;
+}
+
+/*
  * The TLB flush after a scan goes to the CPUs the process ran on: with the
  * tiered process and memviewd on CPU 0, tiering it adds no interrupt on
  * CPU 1 (counted against the same rounds with the process not tiered).
  */
 TEST_F_TIMEOUT(host, tlb_flush_stays_on_the_process_cpus, 300)
 {
+	const __u64 rounds = 16;
 	size_t len = 4 * MV_MIB;
-	long long t0, base, t1, t2;
+	long long base, tiered;
 	struct memview_stats s0, s1;
 	pid_t placer, pid;
 	int ret;
@@ -448,30 +468,26 @@ TEST_F_TIMEOUT(host, tlb_flush_stays_on_the_process_cpus, 300)
 	}
 	ASSERT_EQ(0, pin(getpid(), 1));
 	ASSERT_EQ(0, mv_wait_rounds(self->fd, 3, NULL));
-	t0 = ipis(1);
-	ASSERT_EQ(0, mv_wait_rounds(self->fd, 20, NULL));
-	base = ipis(1) - t0;
+	base = ipis_in_rounds(self->fd, rounds);
 	/* A budget: the accessed bits are decided on, so they are flushed. */
 	ret = mv_attach_flags(self->fd, pid, MEMVIEW_ATTACH_AUTO, 1ULL << 30);
 	ASSERT_EQ(0, ret) TH_LOG("PROC_ATTACH: %s", strerror(-ret));
 	ASSERT_EQ(0, mv_wait_rounds(self->fd, 3, NULL));
 	ASSERT_EQ(0, mv_stats(self->fd, pid, &s0));
-	t1 = ipis(1);
-	ASSERT_EQ(0, mv_wait_rounds(self->fd, 20, NULL));
-	t2 = ipis(1);
+	tiered = ipis_in_rounds(self->fd, rounds);
 	ASSERT_EQ(0, mv_stats(self->fd, pid, &s1));
 	kill(pid, SIGKILL);
 	mv_wait_child(pid, 30000);
 	pin(placer, -1);
 	pin(getpid(), -1);
-	mv_log("CPU 1: %lld function-call/TLB interrupts in 20 rounds untiered, %lld in %llu rounds tiered (%llu pages seen accessed)",
-	       base, t2 - t1,
-	       (unsigned long long)(s1.out_rounds - s0.out_rounds),
+	mv_log("CPU 1: %lld function-call/TLB interrupts in %llu rounds untiered, %lld tiered (fewest of 3 windows; %llu pages seen accessed)",
+	       base, (unsigned long long)rounds, tiered,
 	       (unsigned long long)(s1.out_access_samples -
 				    s0.out_access_samples));
+	ASSERT_LE(0, base);
+	ASSERT_LE(0, tiered);
 	ASSERT_LT(0ULL, s1.out_access_samples - s0.out_access_samples);
-	EXPECT_LT((t2 - t1) - base,
-		  (long long)(s1.out_rounds - s0.out_rounds) / 2);
+	EXPECT_LT(tiered - base, (long long)rounds / 2);
 }
 
 #define KPF_REFERENCED	2
@@ -878,6 +894,217 @@ TEST_F_TIMEOUT(host, memory_errors_during_region_removal, 900)
 	ret = mv_region_remove(self->fd, b.out_region_id,
 			       MEMVIEW_REGION_REMOVE_EVACUATE, NULL);
 	EXPECT_EQ(0, ret) TH_LOG("REGION_REMOVE pmem: %s", strerror(-ret));
+}
+
+/* ---- Two DRAM nodes (make check's NUMA guest) ---- */
+
+#define MPOL_BIND_MODE	2
+
+static bool node_has_memory(int nid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo",
+		 nid);
+	return !access(path, F_OK) && nid >= 0;
+}
+
+/* The node of each page of [buf, buf + len) of @pid (move_pages query). */
+static int nodes_of(pid_t pid, char *buf, size_t len, int *status)
+{
+	size_t n = len / MV_PAGE_SIZE, i;
+	void **pages = calloc(n, sizeof(*pages));
+	long ret;
+
+	if (!pages)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		pages[i] = buf + i * MV_PAGE_SIZE;
+	ret = syscall(SYS_move_pages, pid, n, pages, NULL, status, 0);
+	free(pages);
+	return ret ? -errno : 0;
+}
+
+static size_t count_node(const int *status, size_t n, int nid)
+{
+	size_t c = 0;
+
+	while (n--)
+		c += status[n] == nid;
+	return c;
+}
+
+/*
+ * A child bound to node 1, by its task policy (@vma false) or by mbind() on
+ * the buffer: map and touch @len bytes, say so, wait.
+ */
+static int bound_child(size_t len, bool vma, struct mv_chan *c)
+{
+	unsigned long mask = 1UL << 1;
+	char *buf;
+
+	mv_chan_child(c);
+	buf = mv_map_anon(len, MV_PAGE_SIZE, false);
+	if (!buf)
+		return 10;
+	if (vma ? syscall(SYS_mbind, buf, len, MPOL_BIND_MODE, &mask, 64, 0) :
+		  syscall(SYS_set_mempolicy, MPOL_BIND_MODE, &mask, 64))
+		return 11;
+	mv_touch_pages(buf, len);
+	if (write(c->to_parent[1], &buf, sizeof(buf)) != sizeof(buf))
+		return 12;
+	pause();
+	return 0;
+}
+
+/*
+ * Promoted pages follow the owner's memory policy (the task's, then the
+ * VMA's), not that of the thread that moves them: bound to node 1, they
+ * come back to node 1 when the promotion runs on node 0's CPU.
+ */
+TEST_F_TIMEOUT(host, promotion_follows_the_policy, 600)
+{
+	size_t len = 4 * MV_MIB, n = mv_pages(len);
+	struct memview_region_add a;
+	struct memview_migrate m;
+	struct mv_range pmem;
+	int *status, ret, v;
+
+	if (!node_has_memory(1))
+		SKIP(return, "needs a second DRAM node (make check's NUMA guest)");
+	if (mv_target_range(&mv_target_pmem, &pmem))
+		SKIP(return, "needs the pmem range");
+	ASSERT_LE(0, mv_remove_overlapping(self->fd, pmem.start, pmem.size, true));
+	ret = mv_region_add(self->fd, pmem.start, pmem.size, pmem.kind,
+			    pmem.label, &a);
+	ASSERT_EQ(0, ret) TH_LOG("REGION_ADD: %s", strerror(-ret));
+	status = calloc(n, sizeof(*status));
+	ASSERT_NE(NULL, status);
+	ASSERT_EQ(0, pin(getpid(), 0));
+	for (v = 0; v < 2; v++) {
+		struct mv_chan c;
+		char *buf;
+		pid_t pid;
+
+		ASSERT_EQ(0, mv_chan_open(&c));
+		fflush(NULL);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(bound_child(len, v, &c));
+		mv_chan_parent(&c);
+		ASSERT_EQ((ssize_t)sizeof(buf),
+			  read(c.to_parent[0], &buf, sizeof(buf)));
+		ASSERT_EQ(0, nodes_of(pid, buf, len, status));
+		ASSERT_EQ(n, count_node(status, n, 1));
+		ASSERT_EQ(0, mv_attach(self->fd, pid, 0));
+		ASSERT_EQ(0, mv_demote(self->fd, pid, buf, len, &m));
+		ASSERT_EQ((__u64)n, m.out_moved);
+		ASSERT_EQ(0, mv_promote(self->fd, pid, buf, len, 0, 0, &m));
+		ASSERT_EQ((__u64)n, m.out_moved);
+		ASSERT_EQ(0, nodes_of(pid, buf, len, status));
+		EXPECT_EQ(n, count_node(status, n, 1))
+			TH_LOG("%s policy: %zu of %zu promoted pages on node 1",
+			       v ? "VMA" : "task", count_node(status, n, 1), n);
+		kill(pid, SIGKILL);
+		mv_wait_child(pid, 30000);
+		mv_chan_close(&c);
+	}
+	pin(getpid(), -1);
+	free(status);
+	EXPECT_EQ(0, mv_region_remove(self->fd, a.out_region_id,
+				      MEMVIEW_REGION_REMOVE_EVACUATE, NULL));
+}
+
+/*
+ * PROMOTE to a node the owner's cpuset does not allow is EACCES, as for
+ * move_pages(2); to an allowed one it works.  And a region whose own node
+ * is offline (the CXL window's) is mapped on an online one.
+ */
+TEST_F_TIMEOUT(host, promote_node_within_the_cpuset, 600)
+{
+	size_t len = 2 * MV_MIB, n = mv_pages(len);
+	struct memview_region_add a;
+	struct memview_migrate m;
+	struct mv_range pmem, cxl;
+	char cg[128];
+	struct mv_chan c;
+	char *buf, online[64] = "";
+	int *status, ret;
+	pid_t pid;
+	FILE *f;
+
+	if (!node_has_memory(1))
+		SKIP(return, "needs a second DRAM node (make check's NUMA guest)");
+	if (mv_target_range(&mv_target_pmem, &pmem))
+		SKIP(return, "needs the pmem range");
+	mv_cg_write("/sys/fs/cgroup", "cgroup.subtree_control", "+cpuset");
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/memview-cpuset-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	if (mv_cg_write(cg, "cpuset.mems", "0")) {
+		rmdir(cg);
+		SKIP(return, "no cpuset controller in cgroup2");
+	}
+	ASSERT_LE(0, mv_remove_overlapping(self->fd, pmem.start, pmem.size, true));
+	ret = mv_region_add(self->fd, pmem.start, pmem.size, pmem.kind,
+			    pmem.label, &a);
+	ASSERT_EQ(0, ret) TH_LOG("REGION_ADD: %s", strerror(-ret));
+	ASSERT_EQ(0, mv_chan_open(&c));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		mv_chan_child(&c);
+		if (cg_enter(cg))
+			_exit(10);
+		buf = mv_map_anon(len, MV_PAGE_SIZE, false);
+		if (!buf)
+			_exit(11);
+		mv_touch_pages(buf, len);
+		if (write(c.to_parent[1], &buf, sizeof(buf)) != sizeof(buf))
+			_exit(12);
+		pause();
+		_exit(0);
+	}
+	mv_chan_parent(&c);
+	ASSERT_EQ((ssize_t)sizeof(buf), read(c.to_parent[0], &buf, sizeof(buf)));
+	ASSERT_EQ(0, mv_attach(self->fd, pid, 0));
+	ASSERT_EQ(0, mv_demote(self->fd, pid, buf, len, &m));
+	EXPECT_EQ(-EACCES, mv_promote(self->fd, pid, buf, len,
+				      MEMVIEW_MIGRATE_NODE, 1, &m));
+	ASSERT_EQ(0, mv_promote(self->fd, pid, buf, len, MEMVIEW_MIGRATE_NODE,
+				0, &m));
+	EXPECT_EQ((__u64)n, m.out_moved);
+	status = calloc(n, sizeof(*status));
+	ASSERT_NE(NULL, status);
+	ASSERT_EQ(0, nodes_of(pid, buf, len, status));
+	EXPECT_EQ(n, count_node(status, n, 0));
+	free(status);
+	kill(pid, SIGKILL);
+	mv_wait_child(pid, 30000);
+	mv_chan_close(&c);
+	rmdir(cg);
+	EXPECT_EQ(0, mv_region_remove(self->fd, a.out_region_id,
+				      MEMVIEW_REGION_REMOVE_EVACUATE, NULL));
+
+	/* The CXL window's node has no memory online: mapped elsewhere. */
+	if (mv_target_range(&mv_target_cxl, &cxl))
+		return;
+	ASSERT_LE(0, mv_remove_overlapping(self->fd, cxl.start, cxl.size, true));
+	ret = mv_region_add(self->fd, cxl.start, cxl.size, cxl.kind, cxl.label,
+			    &a);
+	ASSERT_EQ(0, ret) TH_LOG("REGION_ADD cxl: %s", strerror(-ret));
+	EXPECT_TRUE(node_has_memory(a.out_nid))
+		TH_LOG("the CXL region was mapped on node %d", a.out_nid);
+	f = fopen("/sys/devices/system/node/has_memory", "r");
+	if (f) {
+		if (!fgets(online, sizeof(online), f))
+			online[0] = 0;
+		fclose(f);
+	}
+	mv_log("CXL region on node %d; nodes with memory: %s", a.out_nid,
+	       online);
+	EXPECT_EQ(0, mv_region_remove(self->fd, a.out_region_id, 0, NULL));
 }
 
 TEST_HARNESS_MAIN
