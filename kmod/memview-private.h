@@ -413,6 +413,13 @@ enum memview_pte_kind {
 	MEMVIEW_PTE_POISON,	/* a hwpoison entry for a slice page */
 	MEMVIEW_PTE_DRAM,	/* a page of system RAM */
 	MEMVIEW_PTE_THP,	/* a page of a PMD-mapped THP in system RAM */
+	/*
+	 * A page of a large folio in system RAM mapped by PTEs (a THP whose
+	 * PMD was split, an mTHP): migrate_vma_setup() does not collect it,
+	 * and the kernel's folio split is not exported (Documentation/
+	 * design.rst, Large folios).
+	 */
+	MEMVIEW_PTE_LARGE,
 	MEMVIEW_PTE_SLICE,	/* a memview slice page */
 	MEMVIEW_PTE_OTHER,	/* other device memory, or a PFN map */
 };

@@ -225,6 +225,7 @@ static void memview_count_skipped(struct memview_migration *m, u8 kind)
 			cmd->out_already++;
 		break;
 	case MEMVIEW_PTE_THP:
+	case MEMVIEW_PTE_LARGE:
 		if (m->demote)
 			cmd->out_thp_split_failed++;
 		else

@@ -315,7 +315,7 @@ static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 		void *old;
 
 		if (kind != MEMVIEW_PTE_DRAM && kind != MEMVIEW_PTE_THP &&
-		    kind != MEMVIEW_PTE_SLICE) {
+		    kind != MEMVIEW_PTE_LARGE && kind != MEMVIEW_PTE_SLICE) {
 			if (kind == MEMVIEW_PTE_NONE && xa_load(&p->heat, vpn))
 				xa_erase(&p->heat, vpn);
 			continue;
@@ -374,8 +374,10 @@ static void memview_scan_update(struct memview_scan *sc, unsigned long start,
 			 * Every DRAM page of a process with a budget, in
 			 * address order: the budget may need more than the
 			 * idle ones.  Without a budget nothing is demoted.
+			 * Nor is a page memview cannot move (a PTE-mapped
+			 * large folio): the budget is met with others.
 			 */
-			if (sc->want_cold)
+			if (sc->want_cold && kind != MEMVIEW_PTE_LARGE)
 				memview_add_cand(sc->cold, &sc->nr_cold,
 						 sc->max_cand, addr, e);
 		}
@@ -452,6 +454,7 @@ static void memview_scan_pmd(struct memview_scan *sc,
 			pte_t pte = ptep_get(ptep + i);
 
 			if ((sc->kinds[i] != MEMVIEW_PTE_DRAM &&
+			     sc->kinds[i] != MEMVIEW_PTE_LARGE &&
 			     sc->kinds[i] != MEMVIEW_PTE_SLICE) ||
 			    !pte_present(pte))
 				continue;

@@ -153,6 +153,9 @@ void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 		}
 		kinds[i] = memview_pfn_kind(pte_pfn(pte),
 					    slices ? &slices[i] : NULL);
+		if (kinds[i] == MEMVIEW_PTE_DRAM &&
+		    PageTransCompound(pfn_to_page(pte_pfn(pte))))
+			kinds[i] = MEMVIEW_PTE_LARGE;
 		if (pfns)
 			pfns[i] = pte_pfn(pte);
 	}
@@ -203,6 +206,7 @@ static void memview_residency_vma(struct vm_area_struct *vma,
 				break;
 			case MEMVIEW_PTE_DRAM:
 			case MEMVIEW_PTE_THP:
+			case MEMVIEW_PTE_LARGE:
 				cmd->out_dram_pages++;
 				break;
 			case MEMVIEW_PTE_SLICE: {
