@@ -191,7 +191,7 @@ static inline void mv_demote_all(struct __test_metadata *_metadata,
 		mv_migrate_print("DEMOTE", &m);
 	EXPECT_EQ(0ULL, m.out_not_present + m.out_already + m.out_busy +
 			m.out_no_space + m.out_unsupported +
-			m.out_thp_split_failed)
+			m.out_thp_split_failed + m.out_shared)
 		mv_migrate_print("DEMOTE", &m);
 }
 
@@ -210,7 +210,7 @@ static inline void mv_promote_all(struct __test_metadata *_metadata,
 		mv_migrate_print("PROMOTE", &m);
 	EXPECT_EQ(0ULL, m.out_not_present + m.out_already + m.out_busy +
 			m.out_no_space + m.out_unsupported +
-			m.out_thp_split_failed)
+			m.out_thp_split_failed + m.out_shared)
 		mv_migrate_print("PROMOTE", &m);
 }
 

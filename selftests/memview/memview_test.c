@@ -456,14 +456,15 @@ int mv_promote(int fd, pid_t pid, const void *addr, size_t len, __u32 flags,
 
 void mv_migrate_print(const char *what, const struct memview_migrate *m)
 {
-	mv_log("%s: moved %llu not_present %llu already %llu busy %llu no_space %llu unsupported %llu thp_split_failed %llu",
+	mv_log("%s: moved %llu not_present %llu already %llu busy %llu no_space %llu unsupported %llu thp_split_failed %llu shared %llu",
 	       what, (unsigned long long)m->out_moved,
 	       (unsigned long long)m->out_not_present,
 	       (unsigned long long)m->out_already,
 	       (unsigned long long)m->out_busy,
 	       (unsigned long long)m->out_no_space,
 	       (unsigned long long)m->out_unsupported,
-	       (unsigned long long)m->out_thp_split_failed);
+	       (unsigned long long)m->out_thp_split_failed,
+	       (unsigned long long)m->out_shared);
 }
 
 int mv_residency(int fd, pid_t pid, const void *addr, size_t len,
@@ -636,6 +637,38 @@ long mv_anon_huge_kb(const void *addr)
 	}
 	fclose(f);
 	return kb;
+}
+
+int mv_pagemap_count(pid_t pid, const void *addr, size_t len, __u64 phys,
+		     __u64 phys_len, size_t *present, size_t *in_range)
+{
+	size_t i, n = len / MV_PAGE_SIZE;
+	char path[64];
+	__u64 e, pa;
+	int fd, ret = 0;
+
+	*present = *in_range = 0;
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < n; i++) {
+		off_t off = ((uintptr_t)addr / MV_PAGE_SIZE + i) * sizeof(e);
+
+		if (pread(fd, &e, sizeof(e), off) != sizeof(e)) {
+			ret = -EIO;
+			break;
+		}
+		/* Bit 63: present; bits 0-54: the pfn. */
+		if (!(e >> 63) || !(e & ((1ULL << 55) - 1)))
+			continue;
+		(*present)++;
+		pa = (e & ((1ULL << 55) - 1)) * MV_PAGE_SIZE;
+		if (pa >= phys && pa - phys < phys_len)
+			(*in_range)++;
+	}
+	close(fd);
+	return ret;
 }
 
 int mv_drop_privileges(void)

@@ -136,7 +136,7 @@ static inline __u64 mv_migrate_sum(const struct memview_migrate *m)
 {
 	return m->out_moved + m->out_not_present + m->out_already +
 	       m->out_busy + m->out_no_space + m->out_unsupported +
-	       m->out_thp_split_failed;
+	       m->out_thp_split_failed + m->out_shared;
 }
 /* Log every out_ field of *m, prefixed with @what. */
 void mv_migrate_print(const char *what, const struct memview_migrate *m);
@@ -177,6 +177,14 @@ void *mv_map_anon(size_t len, size_t align, bool thp);
 void mv_unmap_anon(void *p, size_t len);
 /* AnonHugePages of the mapping containing @addr, in kB (-1 if unknown). */
 long mv_anon_huge_kb(const void *addr);
+/*
+ * Where [addr, addr + len) of @pid is in physical memory, seen from outside
+ * the module: /proc/PID/pagemap.  *present gets the pages present with a
+ * pfn (pagemap shows pfns to CAP_SYS_ADMIN only: 0 without it), *in_range
+ * those whose frame lies in [phys, phys + phys_len).  Returns 0 or -errno.
+ */
+int mv_pagemap_count(pid_t pid, const void *addr, size_t len, __u64 phys,
+		     __u64 phys_len, size_t *present, size_t *in_range);
 
 /*
  * Fault isolation (Documentation/ras.rst).  mv_slice_list() above asks for
