@@ -398,4 +398,237 @@ TEST_F_TIMEOUT(fork, manage_other_process, FORK_TIMEOUT)
 	mv_chan_close(&c);
 }
 
+/*
+ * Pages shared copy-on-write (Documentation/security.rst): a DEMOTE or
+ * PROMOTE of one process moves none of them unless MEMVIEW_MIGRATE_MOVE_ALL
+ * (CAP_SYS_NICE) says so, as move_pages(2) does with MPOL_MF_MOVE_ALL.
+ * Where the pages are is checked from outside the module, in
+ * /proc/PID/pagemap.
+ */
+
+/* Pattern B, written by a child over its copy of pattern A. */
+#define SEED_B	0xb0b0ULL
+
+/* What a child did, sent to its parent. */
+struct shared_report {
+	int ret;
+	struct memview_migrate m;
+};
+
+/* In the parent: how many pages of [buf, buf + len) of @pid are in the region. */
+static void expect_in_region(struct __test_metadata *_metadata,
+			     struct mv_fixture *fx, pid_t pid, const char *who,
+			     const void *buf, size_t len, size_t want)
+{
+	size_t present, in;
+	int ret;
+
+	ret = mv_pagemap_count(pid, buf, len, fx->range.start, fx->range.size,
+			       &present, &in);
+	ASSERT_EQ(0, ret) TH_LOG("pagemap of %s: %s", who, strerror(-ret));
+	/* Every page present with its pfn, or the check below proves nothing. */
+	ASSERT_EQ(mv_pages(len), present) TH_LOG("%s: pages present", who);
+	EXPECT_EQ(want, in) TH_LOG("%s: pages in the region", who);
+}
+
+/* In the parent: read a child's report; 0, or -1 if there is none. */
+static int read_report(struct mv_chan *c, struct shared_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	return read(c->to_parent[0], r, sizeof(*r)) == sizeof(*r) ? 0 : -1;
+}
+
+/*
+ * Child of shared_unprivileged: unprivileged, attach itself and demote its
+ * range, all of it shared with the parent; report.  On 'w' write its own
+ * pattern (COW gives it private copies), demote again, report; on 'q'
+ * check its data and exit.
+ */
+static int shared_child(struct mv_chan *c, char *buf, size_t len)
+{
+	struct shared_report r = { 0 };
+	char msg;
+	int fd;
+
+	if (mv_drop_privileges() || mv_cap_eff())
+		return 10;
+	fd = mv_open();
+	if (fd < 0 || mv_attach(fd, getpid(), 0))
+		return 11;
+	r.ret = mv_demote(fd, getpid(), buf, len, &r.m);
+	if (write(c->to_parent[1], &r, sizeof(r)) != sizeof(r))
+		return 12;
+	if (mv_chan_recv(c->to_child[0], &msg, CHILD_WAIT_MS) || msg != 'w')
+		return 13;
+	if (!child_data_ok("shared", buf, len, MV_PAT_RANDOM, SEED_A))
+		return 14;
+	mv_fill(buf, 0, len, MV_PAT_RANDOM, SEED_B);
+	r.ret = mv_demote(fd, getpid(), buf, len, &r.m);
+	if (write(c->to_parent[1], &r, sizeof(r)) != sizeof(r))
+		return 15;
+	if (mv_chan_recv(c->to_child[0], &msg, CHILD_WAIT_MS) || msg != 'q')
+		return 16;
+	if (!child_data_ok("own copies", buf, len, MV_PAT_RANDOM, SEED_B))
+		return 17;
+	close(fd);
+	return 0;
+}
+
+/*
+ * An unprivileged child's DEMOTE of pages it shares with its parent moves
+ * none (out_shared), neither for it nor for the parent; once it has written
+ * them, its private copies move and the parent's stay.
+ */
+TEST_F_TIMEOUT(fork, shared_unprivileged, FORK_TIMEOUT)
+{
+	size_t len = mv_data_len(4), pages = mv_pages(len);
+	struct mv_fixture *fx = &self->f;
+	struct shared_report r;
+	struct mv_chan c;
+	__u64 sum_a;
+	int status;
+	char *buf;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, buf);
+	sum_a = mv_fill(buf, 0, len, MV_PAT_RANDOM, SEED_A);
+	ASSERT_EQ(0, mv_chan_open(&c));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		mv_chan_child(&c);
+		_exit(shared_child(&c, buf, len));
+	}
+	mv_chan_parent(&c);
+
+	ASSERT_EQ(0, read_report(&c, &r)) TH_LOG("child exited early");
+	ASSERT_EQ(0, r.ret) TH_LOG("child's DEMOTE: %s", strerror(-r.ret));
+	EXPECT_EQ(0ULL, r.m.out_moved) mv_migrate_print("DEMOTE", &r.m);
+	EXPECT_EQ((__u64)pages, r.m.out_shared) mv_migrate_print("DEMOTE", &r.m);
+	EXPECT_EQ((__u64)pages, mv_migrate_sum(&r.m));
+	expect_in_region(_metadata, fx, getpid(), "parent", buf, len, 0);
+	expect_in_region(_metadata, fx, pid, "child", buf, len, 0);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_RANDOM, SEED_A, sum_a);
+
+	/* Its own copies now: they move, the parent's pages stay. */
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'w'));
+	ASSERT_EQ(0, read_report(&c, &r)) TH_LOG("child exited early");
+	ASSERT_EQ(0, r.ret) TH_LOG("child's DEMOTE: %s", strerror(-r.ret));
+	EXPECT_EQ((__u64)pages, r.m.out_moved) mv_migrate_print("DEMOTE", &r.m);
+	EXPECT_EQ(0ULL, r.m.out_shared);
+	expect_in_region(_metadata, fx, getpid(), "parent", buf, len, 0);
+	expect_in_region(_metadata, fx, pid, "child", buf, len, pages);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_RANDOM, SEED_A, sum_a);
+
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'q'));
+	status = mv_wait_child(pid, CHILD_WAIT_MS);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d",
+						 WEXITSTATUS(status));
+	mv_unmap_anon(buf, len);
+	mv_chan_close(&c);
+}
+
+/* Child of shared_move_all: wait for 'v', check the data, exit. */
+static int waiting_child(struct mv_chan *c, const char *buf, size_t len)
+{
+	char msg;
+
+	if (mv_chan_recv(c->to_child[0], &msg, CHILD_WAIT_MS) || msg != 'v')
+		return 10;
+	if (!child_data_ok("after MOVE_ALL", buf, len, MV_PAT_RANDOM, SEED_A))
+		return 11;
+	return 0;
+}
+
+/* Root's DEMOTE with MOVE_ALL moves the shared pages, for both processes. */
+TEST_F_TIMEOUT(fork, shared_move_all, FORK_TIMEOUT)
+{
+	size_t len = mv_data_len(4), pages = mv_pages(len);
+	struct mv_fixture *fx = &self->f;
+	struct memview_migrate m;
+	struct mv_chan c;
+	int status, ret;
+	__u64 sum_a;
+	char *buf;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, buf);
+	sum_a = mv_fill(buf, 0, len, MV_PAT_RANDOM, SEED_A);
+	ASSERT_EQ(0, mv_chan_open(&c));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		mv_chan_child(&c);
+		_exit(waiting_child(&c, buf, len));
+	}
+	mv_chan_parent(&c);
+
+	ret = mv_attach(fx->fd, pid, 0);
+	ASSERT_EQ(0, ret) TH_LOG("PROC_ATTACH child: %s", strerror(-ret));
+	mv_migrate_init(&m, pid, buf, len, MEMVIEW_MIGRATE_MOVE_ALL, 0);
+	ret = mv_ioctl(fx->fd, MEMVIEW_IOCTL_DEMOTE, &m);
+	ASSERT_EQ(0, ret) TH_LOG("DEMOTE MOVE_ALL: %s", strerror(-ret));
+	EXPECT_EQ((__u64)pages, m.out_moved) mv_migrate_print("DEMOTE", &m);
+	EXPECT_EQ(0ULL, m.out_shared);
+	expect_in_region(_metadata, fx, getpid(), "parent", buf, len, pages);
+	expect_in_region(_metadata, fx, pid, "child", buf, len, pages);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_RANDOM, SEED_A, sum_a);
+
+	ASSERT_EQ(0, mv_chan_send(c.to_child[1], 'v'));
+	status = mv_wait_child(pid, CHILD_WAIT_MS);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d",
+						 WEXITSTATUS(status));
+	mv_unmap_anon(buf, len);
+	mv_chan_close(&c);
+}
+
+/* Child of shared_move_all_eperm: MOVE_ALL unprivileged, both directions. */
+static int move_all_child(void)
+{
+	char *buf = mv_map_anon(MV_PAGE_SIZE, 0, false);
+	struct memview_migrate m;
+	int fd;
+
+	if (!buf || mv_drop_privileges() || mv_cap_eff())
+		return 10;
+	buf[0] = 1;
+	fd = mv_open();
+	if (fd < 0 || mv_attach(fd, getpid(), 0))
+		return 11;
+	mv_migrate_init(&m, getpid(), buf, MV_PAGE_SIZE,
+			MEMVIEW_MIGRATE_MOVE_ALL, 0);
+	if (mv_ioctl(fd, MEMVIEW_IOCTL_DEMOTE, &m) != -EPERM)
+		return 12;
+	if (mv_ioctl(fd, MEMVIEW_IOCTL_PROMOTE, &m) != -EPERM)
+		return 13;
+	close(fd);
+	return 0;
+}
+
+/* MOVE_ALL without CAP_SYS_NICE is -EPERM, as move_pages(2)'s is. */
+TEST_F_TIMEOUT(fork, shared_move_all_eperm, FORK_TIMEOUT)
+{
+	int status;
+	pid_t pid;
+
+	MV_SETUP_SKIPPED();
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(move_all_child());
+	status = mv_wait_child(pid, CHILD_WAIT_MS);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d",
+						 WEXITSTATUS(status));
+}
+
 TEST_HARNESS_MAIN
