@@ -10,6 +10,7 @@
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <linux/mm.h>
 #include <linux/numa.h>
 #include <linux/pgtable.h>
 #include <linux/string.h>
@@ -56,6 +57,23 @@ static inline bool memview_pmdp_test_and_clear_young(pmd_t *pmdp)
 #else
 #error "memview's access-bit sampler knows x86-64 page tables only"
 #endif
+
+/*
+ * Is @page mapped by more than one process?  The test move_pages(2) makes
+ * before moving a page without MPOL_MF_MOVE_ALL: page_mapcount() > 1 on
+ * 6.1; folio_likely_mapped_shared() (added in 6.9) on 6.12, where
+ * move_pages() uses it and page_mapcount() is gone.  Exact for the order-0
+ * anonymous pages memview moves; for a THP, as the kernel's own estimate.
+ * The caller holds a reference on the folio.
+ */
+static inline bool memview_page_shared(struct page *page)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	return folio_likely_mapped_shared(page_folio(page));
+#else
+	return page_mapcount(page) > 1;
+#endif
+}
 
 /*
  * The struct pid a pidfd refers to, or ERR_PTR(-EBADF) if @file is not a

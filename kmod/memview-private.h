@@ -234,13 +234,19 @@ struct memview_stats_counters {
 
 #define MEMVIEW_MAX_SAMPLES	1024
 #define MEMVIEW_MAX_CHILDREN	16
+/*
+ * memview_proc.flags, not uAPI: attached by a caller with CAP_SYS_NICE, so
+ * the placer moves the pages it shares with other processes too (as
+ * MEMVIEW_MIGRATE_MOVE_ALL does); children it adopts inherit it.
+ */
+#define MEMVIEW_PROC_MOVE_ALL	(1U << 30)
 
 /**
  * struct memview_proc - a managed process
  * @node: entry in memview_procs (memview_procs_lock)
  * @ref: the list holds one reference, each user in flight another
  * @pid: the process's thread-group pid
- * @flags: MEMVIEW_ATTACH_*
+ * @flags: MEMVIEW_ATTACH_*, and MEMVIEW_PROC_MOVE_ALL
  * @dram_budget: bytes of DRAM it may keep, 0 = no limit
  * @demoted: pages memview demoted for it (by ioctl or placer)
  * @promoted: pages memview promoted for it (by ioctl or placer)
@@ -351,6 +357,11 @@ struct memview_dst_policy {
  * @to_slices: see memview_evac
  * @bounce: a page-sized buffer, for @evac
  * @policy: where the promoted pages of the batch go (memview_dst_policy())
+ * @move_all: move pages other processes map too (MEMVIEW_MIGRATE_MOVE_ALL,
+ *	or the placer for a process attached with CAP_SYS_NICE); @evac moves
+ *	them whatever this says
+ * @pfns: the pfns the page tables held before the migration (walk.c)
+ * @shared: pages of the last batch left out because other processes map them
  */
 struct memview_migration {
 	struct memview_migrate *cmd;
@@ -358,15 +369,18 @@ struct memview_migration {
 	bool evac;
 	bool to_slices;
 	void *bounce;
+	bool move_all;
 	int nid;
 	struct memview_slice_pick pick;
 	unsigned long src[MEMVIEW_BATCH_PAGES];
 	unsigned long dst[MEMVIEW_BATCH_PAGES];
+	unsigned long pfns[MEMVIEW_BATCH_PAGES];
 	u8 kinds[MEMVIEW_BATCH_PAGES];
 	const unsigned long *mask;
 	DECLARE_BITMAP(moved, MEMVIEW_BATCH_PAGES);
 	DECLARE_BITMAP(mce, MEMVIEW_BATCH_PAGES);
 	struct memview_dst_policy policy;
+	DECLARE_BITMAP(shared, MEMVIEW_BATCH_PAGES);
 };
 int memview_migrate_pmd(struct memview_migration *m, struct mm_struct *mm,
 			struct vm_area_struct *vma, unsigned long start,

@@ -16,6 +16,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/delay.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
@@ -201,12 +202,16 @@ static bool memview_node_allowed(struct mm_struct *mm, int nid)
 	return ok;
 }
 
-/* Why a page migrate_vma_setup() did not collect stays where it is. */
-static void memview_count_skipped(struct memview_migration *m, u8 kind)
+/* Why page @i of the batch, which is not moved, stays where it is. */
+static void memview_count_skipped(struct memview_migration *m, unsigned long i)
 {
 	struct memview_migrate *cmd = m->cmd;
 
-	switch (kind) {
+	if (test_bit(i, m->shared)) {
+		cmd->out_shared++;
+		return;
+	}
+	switch (m->kinds[i]) {
 	case MEMVIEW_PTE_NONE:
 	case MEMVIEW_PTE_SWAP:
 	case MEMVIEW_PTE_POISON:
@@ -237,8 +242,48 @@ static void memview_count_skipped(struct memview_migration *m, u8 kind)
 }
 
 /*
+ * Mark in m->shared the pages of the batch that would move (@want, or a THP
+ * to demote) but that other processes map too, copy-on-write after fork():
+ * move_pages(2) moves those only with MPOL_MF_MOVE_ALL, which needs
+ * CAP_SYS_NICE, because moving them moves another process's memory.  The
+ * same here unless m->move_all; an evacuation must empty the slice, so it
+ * moves them all.  This must run before migrate_vma_setup(), which unmaps
+ * the pages (their mapcount is 0 then).
+ *
+ * The mapcount is read as move_pages() reads it, with a page reference but
+ * no lock, so it can change under us.  A page becomes shared only by a
+ * fork of this mm, which waits for the mmap lock held here, or by a KSM
+ * merge; one that stops being shared meanwhile merely stays where it is.
+ */
+static void memview_find_shared(struct memview_migration *m, unsigned long n,
+				u8 want)
+{
+	struct folio *folio;
+	unsigned long i;
+
+	bitmap_zero(m->shared, MEMVIEW_BATCH_PAGES);
+	if (m->evac || m->move_all)
+		return;
+	for (i = 0; i < n; i++) {
+		if (m->mask && !test_bit(i, m->mask))
+			continue;
+		if (!m->pfns[i] || (m->kinds[i] != want &&
+				    !(m->demote && m->kinds[i] == MEMVIEW_PTE_THP)))
+			continue;
+		folio = page_folio(pfn_to_page(m->pfns[i]));
+		if (!folio_try_get(folio))
+			continue;	/* freed meanwhile: setup will not find it */
+		if (memview_page_shared(pfn_to_page(m->pfns[i])))
+			__set_bit(i, m->shared);
+		folio_put(folio);
+	}
+}
+
+/*
  * Migrate [start, end): inside one VMA and one PMD (only the pages in
- * m->mask, if set).  Caller holds the mmap read lock and memview_srcu.
+ * m->mask, if set, and not those other processes map, see
+ * memview_find_shared()).  Caller holds the mmap read lock and
+ * memview_srcu.
  */
 int memview_migrate_pmd(struct memview_migration *m,
 			       struct mm_struct *mm, struct vm_area_struct *vma,
@@ -263,11 +308,14 @@ int memview_migrate_pmd(struct memview_migration *m,
 	bool any = false;
 	int ret;
 
+	mmap_assert_locked(mm);
 	bitmap_zero(m->moved, MEMVIEW_BATCH_PAGES);
 	bitmap_zero(m->mce, MEMVIEW_BATCH_PAGES);
-	memview_walk_pmd(vma, start, end, m->kinds, NULL);
+	__memview_walk_pmd(vma, start, end, m->kinds, NULL, m->pfns);
+	memview_find_shared(m, n, want);
 	for (i = 0; i < n; i++) {
-		if (m->mask && !test_bit(i, m->mask))
+		if ((m->mask && !test_bit(i, m->mask)) ||
+		    test_bit(i, m->shared))
 			continue;
 		if (m->kinds[i] == want ||
 		    (m->demote && m->kinds[i] == MEMVIEW_PTE_THP)) {
@@ -280,7 +328,7 @@ int memview_migrate_pmd(struct memview_migration *m,
 	if (!any) {
 		for (i = 0; i < n; i++)
 			if (!m->mask || test_bit(i, m->mask))
-				memview_count_skipped(m, m->kinds[i]);
+				memview_count_skipped(m, i);
 		return 0;
 	}
 
@@ -307,7 +355,7 @@ int memview_migrate_pmd(struct memview_migration *m,
 	if (!args.cpages) {
 		for (i = 0; i < n; i++)
 			if (!m->mask || test_bit(i, m->mask))
-				memview_count_skipped(m, m->kinds[i]);
+				memview_count_skipped(m, i);
 		return 0;
 	}
 
@@ -317,11 +365,19 @@ int memview_migrate_pmd(struct memview_migration *m,
 		/* Left without a destination, migrate_vma_pages() restores it. */
 		if (m->mask && !test_bit(i, m->mask))
 			continue;
+		/*
+		 * Collected within the span, so unmapped from every process
+		 * until finalize: all of them get the same page back.
+		 */
+		if (test_bit(i, m->shared)) {
+			cmd->out_shared++;
+			continue;
+		}
 		if (!(m->src[i] & MIGRATE_PFN_MIGRATE)) {
 			if (m->src[i])
 				cmd->out_busy++;	/* could not isolate */
 			else
-				memview_count_skipped(m, m->kinds[i]);
+				memview_count_skipped(m, i);
 			continue;
 		}
 		spage = migrate_pfn_to_page(m->src[i]);
@@ -394,7 +450,8 @@ static int memview_migrate(struct memview_migrate *cmd, bool demote)
 	struct mm_struct *mm;
 	int ret = 0;
 
-	if (cmd->flags & ~(MEMVIEW_MIGRATE_NODE | MEMVIEW_PIDFD))
+	if (cmd->flags & ~(MEMVIEW_MIGRATE_NODE | MEMVIEW_MIGRATE_MOVE_ALL |
+			   MEMVIEW_PIDFD))
 		return -EINVAL;
 	if (demote && (cmd->flags & MEMVIEW_MIGRATE_NODE || cmd->node))
 		return -EINVAL;
@@ -411,6 +468,9 @@ static int memview_migrate(struct memview_migrate *cmd, bool demote)
 		return -EOVERFLOW;
 	if (cmd->addr + cmd->length > TASK_SIZE_MAX)
 		return -EINVAL;
+	/* Moving another process's pages takes what move_pages(2) takes. */
+	if (cmd->flags & MEMVIEW_MIGRATE_MOVE_ALL && !capable(CAP_SYS_NICE))
+		return -EPERM;
 	start = cmd->addr;
 	end = cmd->addr + cmd->length;
 
@@ -421,6 +481,7 @@ static int memview_migrate(struct memview_migrate *cmd, bool demote)
 	cmd->out_no_space = 0;
 	cmd->out_unsupported = 0;
 	cmd->out_thp_split_failed = 0;
+	cmd->out_shared = 0;
 
 	mm = memview_proc_get_mm(cmd->pid, cmd->flags, true, &proc);
 	if (IS_ERR(mm))
@@ -437,6 +498,7 @@ static int memview_migrate(struct memview_migrate *cmd, bool demote)
 	}
 	m->cmd = cmd;
 	m->demote = demote;
+	m->move_all = cmd->flags & MEMVIEW_MIGRATE_MOVE_ALL;
 	m->nid = cmd->flags & MEMVIEW_MIGRATE_NODE ? cmd->node : NUMA_NO_NODE;
 
 	idx = srcu_read_lock(&memview_srcu);

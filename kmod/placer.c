@@ -706,6 +706,7 @@ static u64 memview_move(struct memview_scan *sc, struct memview_migration *m,
 
 	m->cmd = &counters;
 	m->demote = dir == DIR_DOWN;
+	m->move_all = p->flags & MEMVIEW_PROC_MOVE_ALL;
 	m->nid = NUMA_NO_NODE;
 	m->mask = mask;
 	while (i < n && moved < want) {

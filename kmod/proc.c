@@ -378,6 +378,15 @@ int memview_proc_adopt(struct memview_proc *parent, struct pid *pid)
 				       parent->cred, true);
 }
 
+/*
+ * The placer moves pages the process shares with others only for a caller
+ * that could move them with move_pages(2) (MPOL_MF_MOVE_ALL).
+ */
+static u32 memview_attach_move_all(void)
+{
+	return capable(CAP_SYS_NICE) ? MEMVIEW_PROC_MOVE_ALL : 0;
+}
+
 int memview_proc_attach(struct memview_proc_attach *cmd)
 {
 	struct task_struct *task;
@@ -398,8 +407,10 @@ int memview_proc_attach(struct memview_proc_attach *cmd)
 	if (task->flags & PF_KTHREAD)
 		ret = -EINVAL;
 	else
-		ret = memview_proc_attach_pid(pid, cmd->flags, cmd->dram_budget,
-					      current_cred(), false);
+		ret = memview_proc_attach_pid(pid, cmd->flags |
+					      memview_attach_move_all(),
+					      cmd->dram_budget, current_cred(),
+					      false);
 	put_task_struct(task);
 	put_pid(pid);
 	return ret;
@@ -487,7 +498,7 @@ int memview_proc_list(struct memview_proc_list *cmd)
 		struct task_struct *task;
 
 		e->pid = pid_vnr(p->pid);
-		e->flags = p->flags;
+		e->flags = p->flags & ~MEMVIEW_PROC_MOVE_ALL;
 		task = get_pid_task(p->pid, PIDTYPE_TGID);
 		if (task) {
 			get_task_comm(e->comm, task);

@@ -83,8 +83,9 @@ none:
 
 /*
  * Fill @kinds (and @slices and @pfns, if not NULL) for [start, end), which
- * lies in @vma and one PMD.  @pfns gets the pfn of each present page (0 for
- * the others).  Caller holds the mmap read lock and memview_srcu.
+ * lies in @vma and one PMD.  @pfns gets the pfn of each present page, the
+ * pages of a PMD-mapped THP too (0 for the others).  Caller holds the mmap
+ * read lock and memview_srcu.
  */
 void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 			unsigned long end, u8 *kinds,
@@ -125,6 +126,9 @@ void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 			return;
 		kind = memview_pfn_kind(pmd_pfn(pmd), NULL);
 		memset(kinds, kind == MEMVIEW_PTE_DRAM ? MEMVIEW_PTE_THP : kind, n);
+		for (i = 0; pfns && i < n; i++)
+			pfns[i] = pmd_pfn(pmd) +
+				  ((start & ~PMD_MASK) >> PAGE_SHIFT) + i;
 		return;
 	}
 	if (pmd_bad(pmd))

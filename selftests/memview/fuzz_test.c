@@ -688,7 +688,8 @@ static void build(struct fuzz *f, int ci, void *k)
 	case MEMVIEW_CMD_PROMOTE: {
 		struct memview_migrate *s = k;
 
-		s->flags = flags(f, MEMVIEW_MIGRATE_NODE);
+		s->flags = flags(f, MEMVIEW_MIGRATE_NODE |
+				    MEMVIEW_MIGRATE_MOVE_ALL);
 		s->pid = any_pid(f);
 		maybe_pidfd(f, &s->flags, &s->pid);
 		s->node = chance(f, 70) ? 0 : chance(f, 50) ? (__s32)below(f, 4) :

@@ -456,14 +456,15 @@ int mv_promote(int fd, pid_t pid, const void *addr, size_t len, __u32 flags,
 
 void mv_migrate_print(const char *what, const struct memview_migrate *m)
 {
-	mv_log("%s: moved %llu not_present %llu already %llu busy %llu no_space %llu unsupported %llu thp_split_failed %llu",
+	mv_log("%s: moved %llu not_present %llu already %llu busy %llu no_space %llu unsupported %llu thp_split_failed %llu shared %llu",
 	       what, (unsigned long long)m->out_moved,
 	       (unsigned long long)m->out_not_present,
 	       (unsigned long long)m->out_already,
 	       (unsigned long long)m->out_busy,
 	       (unsigned long long)m->out_no_space,
 	       (unsigned long long)m->out_unsupported,
-	       (unsigned long long)m->out_thp_split_failed);
+	       (unsigned long long)m->out_thp_split_failed,
+	       (unsigned long long)m->out_shared);
 }
 
 int mv_residency(int fd, pid_t pid, const void *addr, size_t len,
@@ -636,6 +637,48 @@ long mv_anon_huge_kb(const void *addr)
 	}
 	fclose(f);
 	return kb;
+}
+
+int mv_pagemap_count(pid_t pid, const void *addr, size_t len, __u64 phys,
+		     __u64 phys_len, size_t *present, size_t *in_range)
+{
+	size_t i, n = len / MV_PAGE_SIZE;
+	char path[64];
+	__u64 e, pa;
+	int fd, kf, ret = 0;
+
+	*present = *in_range = 0;
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	kf = open("/proc/kpageflags", O_RDONLY);
+	for (i = 0; i < n; i++) {
+		off_t off = ((uintptr_t)addr / MV_PAGE_SIZE + i) * sizeof(e);
+		__u64 flags = 0;
+
+		if (pread(fd, &e, sizeof(e), off) != sizeof(e)) {
+			ret = -EIO;
+			break;
+		}
+		/* Bit 63: present; bits 0-54: the pfn. */
+		if (!(e >> 63) || !(e & ((1ULL << 55) - 1)))
+			continue;
+		pa = (e & ((1ULL << 55) - 1)) * MV_PAGE_SIZE;
+		/* The zero page is mapped, but it is no page of the process. */
+		if (kf >= 0 &&
+		    pread(kf, &flags, sizeof(flags),
+			  pa / MV_PAGE_SIZE * sizeof(flags)) == sizeof(flags) &&
+		    flags & (1ULL << MV_KPF_ZERO_PAGE))
+			continue;
+		(*present)++;
+		if (pa >= phys && pa - phys < phys_len)
+			(*in_range)++;
+	}
+	if (kf >= 0)
+		close(kf);
+	close(fd);
+	return ret;
 }
 
 int mv_drop_privileges(void)
@@ -1307,55 +1350,4 @@ int mv_pagemap_pfn(pid_t pid, const void *addr, __u64 *pfn)
 		return n < 0 ? -errno : -EIO;
 	*pfn = e & (1ULL << 63) ? e & ((1ULL << 55) - 1) : 0;
 	return 0;
-}
-
-int mv_pagemap_count(pid_t pid, const void *addr, size_t len, __u64 start,
-		     __u64 size, __u64 *inside, __u64 *outside)
-{
-	__u64 lo = start / MV_PAGE_SIZE, hi = (start + size) / MV_PAGE_SIZE;
-	size_t pages = len / MV_PAGE_SIZE, i, k;
-	char path[64];
-	__u64 ent[512];
-	int pm, kf, ret = 0;
-
-	*inside = *outside = 0;
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
-	pm = open(path, O_RDONLY);
-	kf = open("/proc/kpageflags", O_RDONLY);
-	if (pm < 0 || kf < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (i = 0; i < pages && !ret; i += k) {
-		off_t off = ((uintptr_t)addr / MV_PAGE_SIZE + i) * sizeof(__u64);
-
-		k = pages - i < 512 ? pages - i : 512;
-		if (pread(pm, ent, k * sizeof(__u64), off) !=
-		    (ssize_t)(k * sizeof(__u64))) {
-			ret = -EIO;
-			break;
-		}
-		for (size_t j = 0; j < k; j++) {
-			__u64 pfn = ent[j] & ((1ULL << 55) - 1), flags = 0;
-
-			if (!(ent[j] & (1ULL << 63)))
-				continue;
-			if (pfn >= lo && pfn < hi) {
-				(*inside)++;
-				continue;
-			}
-			/* The zero page is mapped, but no page of the process. */
-			if (pread(kf, &flags, sizeof(flags),
-				  pfn * sizeof(__u64)) == sizeof(flags) &&
-			    flags & (1ULL << MV_KPF_ZERO_PAGE))
-				continue;
-			(*outside)++;
-		}
-	}
-out:
-	if (pm >= 0)
-		close(pm);
-	if (kf >= 0)
-		close(kf);
-	return ret;
 }

@@ -136,7 +136,7 @@ static inline __u64 mv_migrate_sum(const struct memview_migrate *m)
 {
 	return m->out_moved + m->out_not_present + m->out_already +
 	       m->out_busy + m->out_no_space + m->out_unsupported +
-	       m->out_thp_split_failed;
+	       m->out_thp_split_failed + m->out_shared;
 }
 /* Log every out_ field of *m, prefixed with @what. */
 void mv_migrate_print(const char *what, const struct memview_migrate *m);
@@ -177,6 +177,16 @@ void *mv_map_anon(size_t len, size_t align, bool thp);
 void mv_unmap_anon(void *p, size_t len);
 /* AnonHugePages of the mapping containing @addr, in kB (-1 if unknown). */
 long mv_anon_huge_kb(const void *addr);
+/*
+ * Where [addr, addr + len) of @pid is in physical memory, seen from outside
+ * the module: /proc/PID/pagemap.  *present gets the pages present with a
+ * pfn (pagemap shows pfns to CAP_SYS_ADMIN only: 0 without it), the zero
+ * page left out (/proc/kpageflags), *in_range those whose frame lies in
+ * [phys, phys + phys_len).  Returns 0 or -errno.
+ */
+#define MV_KPF_ZERO_PAGE	24
+int mv_pagemap_count(pid_t pid, const void *addr, size_t len, __u64 phys,
+		     __u64 phys_len, size_t *present, size_t *in_range);
 
 /*
  * Fault isolation (Documentation/ras.rst).  mv_slice_list() above asks for
@@ -308,16 +318,6 @@ long long mv_cg_read(const char *dir, const char *file, const char *key);
  * 0 if the page is not present.  0 or a negative errno.
  */
 int mv_pagemap_pfn(pid_t pid, const void *addr, __u64 *pfn);
-
-/*
- * Count the pages of [addr, addr + len) of @pid that /proc/PID/pagemap
- * shows present, by where their frame lies: inside the physical range
- * [start, start + size) or outside it (the zero page not counted:
- * /proc/kpageflags).  0 or a negative errno.
- */
-#define MV_KPF_ZERO_PAGE	24
-int mv_pagemap_count(pid_t pid, const void *addr, size_t len, __u64 start,
-		     __u64 size, __u64 *inside, __u64 *outside);
 
 static inline size_t mv_pages(size_t len)
 {

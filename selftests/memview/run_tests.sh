@@ -15,7 +15,8 @@
 #
 # Environment: MEMVIEW_KVER (default uname -r), the MEMVIEW_*_RANGE variables
 # of the harness, MEMVIEW_TESTS (kselftest binaries to run, default all),
-# MEMVIEW_CLI=0 (do not run cli/*.sh).
+# MEMVIEW_CLI=0 (do not run cli/*.sh), or MEMVIEW_CLI="migrate bad-input" (run
+# only those cli/*.sh).
 #
 # On a kernel with kmemleak (scripts/debug-kernel.sh) two more results,
 # kmemleak-loaded and kmemleak-unloaded, fail when kmemleak finds objects
@@ -90,11 +91,19 @@ load_module "$ko"
 for t in $tests; do
 	run_ksft "$t"
 done
-if [ "${MEMVIEW_CLI:-1}" != 0 ]; then
+case ${MEMVIEW_CLI:-1} in
+0) ;;
+1)
 	for s in "$here"/cli/*.sh; do
 		[ -f "$s" ] && [ -x "$s" ] && run_script "$s"
 	done
-fi
+	;;
+*)
+	for s in $MEMVIEW_CLI; do
+		run_script "$here/cli/$s.sh"
+	done
+	;;
+esac
 # Leaks while the module is loaded (backtraces with its symbols), then
 # after it is gone.
 kmemleak_check kmemleak-loaded

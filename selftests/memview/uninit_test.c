@@ -98,6 +98,7 @@ static void check_migrate(struct __test_metadata *_metadata, const struct memvie
 	CHECK_OUT(s, out_no_space);
 	CHECK_OUT(s, out_unsupported);
 	CHECK_OUT(s, out_thp_split_failed);
+	CHECK_OUT(s, out_shared);
 }
 
 static void check_policy(struct __test_metadata *_metadata, const struct memview_policy *s)

@@ -499,6 +499,7 @@ struct json_object *migrate_to_json(const struct memview_migrate *m,
 	json_add_u64(o, "no_space", m->out_no_space);
 	json_add_u64(o, "unsupported", m->out_unsupported);
 	json_add_u64(o, "thp_split_failed", m->out_thp_split_failed);
+	json_add_u64(o, "shared", m->out_shared);
 	return o;
 }
 

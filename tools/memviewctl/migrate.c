@@ -11,24 +11,34 @@
 
 #include "memviewctl.h"
 
+/* Pages other processes map too (after fork()) stay, as in move_pages(2). */
+#define MOVE_ALL_HELP							\
+	"      --move-all     move pages shared with other processes too\n"	\
+	"                     (needs CAP_SYS_NICE)\n"
+
 static const char demote_usage[] =
-	"usage: memviewctl demote <PID> <ADDR> <LEN> [-j|-t] [-H]\n"
+	"usage: memviewctl demote <PID> <ADDR> <LEN> [--move-all] [-j|-t] [-H]\n"
 	"\n"
 	"Move the pages of an attached process in [ADDR, ADDR+LEN) from DRAM to\n"
 	"the least loaded healthy slice.  ADDR is hex (0x...) or decimal, LEN may\n"
-	"have a suffix (64K, 2M, 1G); both must be page aligned.\n"
+	"have a suffix (64K, 2M, 1G); both must be page aligned.  Pages that\n"
+	"other processes map too stay where they are (shared).\n"
 	"\n"
+	MOVE_ALL_HELP
 	MV_OUTPUT_HELP
 	"  -h, --help         this text\n";
 
 static const char promote_usage[] =
-	"usage: memviewctl promote <PID> <ADDR> <LEN> [--node N] [-j|-t] [-H]\n"
+	"usage: memviewctl promote <PID> <ADDR> <LEN> [--node N] [--move-all]\n"
+	"                          [-j|-t] [-H]\n"
 	"\n"
 	"Move the pages of an attached process in [ADDR, ADDR+LEN) from slices\n"
 	"back to DRAM.  ADDR is hex (0x...) or decimal, LEN may have a suffix\n"
-	"(64K, 2M, 1G); both must be page aligned.\n"
+	"(64K, 2M, 1G); both must be page aligned.  Pages that other processes\n"
+	"map too stay where they are (shared).\n"
 	"\n"
 	"  -n, --node N       allocate the DRAM pages on NUMA node N\n"
+	MOVE_ALL_HELP
 	MV_OUTPUT_HELP
 	"  -h, --help         this text\n";
 
@@ -36,11 +46,12 @@ void print_migrate_table(const struct memview_migrate *m)
 {
 	printf("moved %" PRIu64 " pages; not present %" PRIu64
 	       "; already %" PRIu64 "; busy %" PRIu64 "; no space %" PRIu64
-	       "; unsupported %" PRIu64 "; thp split failed %" PRIu64 "\n",
+	       "; unsupported %" PRIu64 "; thp split failed %" PRIu64
+	       "; shared %" PRIu64 "\n",
 	       (uint64_t)m->out_moved, (uint64_t)m->out_not_present,
 	       (uint64_t)m->out_already, (uint64_t)m->out_busy,
 	       (uint64_t)m->out_no_space, (uint64_t)m->out_unsupported,
-	       (uint64_t)m->out_thp_split_failed);
+	       (uint64_t)m->out_thp_split_failed, (uint64_t)m->out_shared);
 }
 
 static void migrate_error(int rc, const struct memview_migrate *m, bool promote)
@@ -60,6 +71,13 @@ static void migrate_error(int rc, const struct memview_migrate *m, bool promote)
 	case EINTR:
 		mv_err(rc, NULL, "interrupted; pages moved so far stay moved");
 		return;
+	case EPERM:
+		if (m->flags & MEMVIEW_MIGRATE_MOVE_ALL) {
+			mv_err(rc, "run it as root, or without --move-all",
+			       "--move-all needs CAP_SYS_NICE");
+			return;
+		}
+		break;
 	case EINVAL:
 		if (m->flags & MEMVIEW_MIGRATE_NODE) {
 			snprintf(hint, sizeof(hint),
@@ -90,10 +108,13 @@ static void migrate_error(int rc, const struct memview_migrate *m, bool promote)
 	       (uint64_t)m->addr, (uint64_t)m->length, m->pid);
 }
 
+enum { OPT_MOVE_ALL = 0x100 };	/* a long option only */
+
 static int do_migrate(int argc, char **argv, bool promote)
 {
 	static const struct option promote_opts[] = {
 		{ "node",	required_argument,	NULL, 'n' },
+		{ "move-all",	no_argument,		NULL, OPT_MOVE_ALL },
 		{ "help",	no_argument,		NULL, 'h' },
 		MV_OUTPUT_LONGOPTS,
 		{ 0 }
@@ -117,6 +138,9 @@ static int do_migrate(int argc, char **argv, bool promote)
 				return mv_usage_err("invalid node '%s'", optarg);
 			m.flags |= MEMVIEW_MIGRATE_NODE;
 			m.node = node;
+			break;
+		case OPT_MOVE_ALL:
+			m.flags |= MEMVIEW_MIGRATE_MOVE_ALL;
 			break;
 		case 'h':
 			fputs(promote ? promote_usage : demote_usage, stdout);

@@ -384,6 +384,11 @@ struct memview_proc_list {
 enum memview_migrate_flags {
 	/* PROMOTE only: allocate the DRAM pages on @node */
 	MEMVIEW_MIGRATE_NODE	= 1 << 0,
+	/*
+	 * move pages shared with other processes too (move_pages(2)'s
+	 * MPOL_MF_MOVE_ALL); needs CAP_SYS_NICE
+	 */
+	MEMVIEW_MIGRATE_MOVE_ALL = 1 << 1,
 };
 
 /**
@@ -406,6 +411,8 @@ enum memview_migrate_flags {
  * @out_unsupported: pages in mappings memview does not migrate (file-backed,
  *	shared, hugetlb, VM_IO/VM_PFNMAP)
  * @out_thp_split_failed: pages of transparent huge pages that could not be split
+ * @out_shared: pages left where they were because other processes map them
+ *	too (copy-on-write after fork()); 0 with MEMVIEW_MIGRATE_MOVE_ALL
  */
 struct memview_migrate {
 	__u32 size;
@@ -421,6 +428,7 @@ struct memview_migrate {
 	__aligned_u64 out_no_space;
 	__aligned_u64 out_unsupported;
 	__aligned_u64 out_thp_split_failed;
+	__aligned_u64 out_shared;
 };
 #define MEMVIEW_IOCTL_DEMOTE	_IO(MEMVIEW_TYPE, MEMVIEW_CMD_DEMOTE)
 #define MEMVIEW_IOCTL_PROMOTE	_IO(MEMVIEW_TYPE, MEMVIEW_CMD_PROMOTE)

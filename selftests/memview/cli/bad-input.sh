@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Bad input (unknown option or command, bad size "12Q", bad range, bad policy or top option, unknown region, CXL region or namespace, nonexistent or unattached pid) gives a message naming it and a non-zero exit.
+# Bad input (unknown option or command, bad size "12Q", bad range, bad policy or top option, unknown region, CXL region or namespace, nonexistent or unattached pid, --move-all without CAP_SYS_NICE) gives a message naming it and a non-zero exit.
 set -euo pipefail
 . "$(dirname "$0")/lib.bash"
 
@@ -67,6 +67,11 @@ expect_fail memviewctl detach "$nopid" -- "no process $nopid"
 expect_fail memviewctl demote "$nopid" 0x1000 4K -- "no process $nopid"
 expect_fail memviewctl detach 1 -- 'process 1 is not attached'
 expect_fail memviewctl demote $$ 0x1000 4K -- "process $$ is not attached" "memviewctl attach $$"
+# --move-all needs CAP_SYS_NICE (checked before the process is looked up)
+nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+if command -v setpriv >/dev/null && "${nobody[@]}" "$MEMVIEWCTL" --version >/dev/null 2>&1; then
+	expect_fail "${nobody[@]}" "$MEMVIEWCTL" demote $$ 0x1000 4K --move-all -- '--move-all needs CAP_SYS_NICE' 'without --move-all'
+fi
 expect_fail memviewctl stats "$nopid" -- "no process $nopid"
 expect_fail memviewctl stats $$ -- "process $$ is not attached" "memviewctl attach $$"
 expect_fail memviewctl add-region --cxl region99 -- "no CXL region 'region99'" 'cxl list'

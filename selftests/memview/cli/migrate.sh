@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# run --manual --budget 64M -- mv-workload, then demote and promote through the CLI: list -v shows the pages in slices, then back in DRAM, and the checksum holds.
+# run --manual --budget 64M -- mv-workload, then demote and promote (also --move-all) through the CLI: list -v shows the pages in slices, then back in DRAM, and the checksum holds.
 set -euo pipefail
 . "$(dirname "$0")/lib.bash"
 
@@ -28,7 +28,9 @@ jqe "$res" ".slice_pages == 0 and .dram_pages >= $pages and .slices == []"
 
 # demote the cold half: every page is counted once, and they all move
 out=$(memviewctl demote "$WL_PID" "$(hexaddr "$cold")" "$cold_len" --json)
-jqe "$out" ".moved + .not_present + .already + .busy + .no_space + .unsupported + .thp_split_failed == $cold_pages"
+jqe "$out" ".moved + .not_present + .already + .busy + .no_space + .unsupported + .thp_split_failed + .shared == $cold_pages"
+# nothing is shared with another process: the workload did not fork
+jqe "$out" ".shared == 0"
 moved=$(jq .moved <<<"$out")
 if ((moved != cold_pages)); then
 	# busy pages lose a race now and then: a second call moves the rest
@@ -53,8 +55,9 @@ jqe "$res" "[.slices[].slice_id] - $ids == []"
 # promote the first 2 MiB of it onto node 0, then the rest
 out=$(memviewctl promote "$WL_PID" "$(hexaddr "$cold")" 2M --node 0 --json)
 jqe "$out" ".moved == $(((2 << 20) / PAGE_SIZE)) and .node == 0"
-out=$(memviewctl promote "$WL_PID" "$(hexaddr "$cold")" "$cold_len" --json)
-jqe "$out" ".moved == $((cold_pages - (2 << 20) / PAGE_SIZE)) and .already == $(((2 << 20) / PAGE_SIZE))"
+# --move-all (root has CAP_SYS_NICE) moves the same pages
+out=$(memviewctl promote "$WL_PID" "$(hexaddr "$cold")" "$cold_len" --move-all --json)
+jqe "$out" ".moved == $((cold_pages - (2 << 20) / PAGE_SIZE)) and .already == $(((2 << 20) / PAGE_SIZE)) and .shared == 0"
 
 json=$(memviewctl list -v --json)
 res=$(jq --argjson p "$WL_PID" '.processes[] | select(.pid == $p) | .residency' <<<"$json")
@@ -65,7 +68,7 @@ jqe "$json" "any(.processes[]; .pid == $WL_PID and .pages_promoted == $cold_page
 
 # human output of the same, for the log
 memviewctl list -v --table >&2
-memviewctl promote "$WL_PID" "$(hexaddr "$cold")" 4K --table | grep -q '^moved 0 pages; not present 0; already 1;' ||
+memviewctl promote "$WL_PID" "$(hexaddr "$cold")" 4K --table | grep -q '^moved 0 pages; not present 0; already 1;.*; shared 0$' ||
 	fail "promote --table does not print the counters line"
 
 pid=$WL_PID
