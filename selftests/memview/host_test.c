@@ -237,7 +237,6 @@ static int charged_child(int fd, const char *cg, size_t len, bool tier,
 {
 	char *buf;
 
-	mv_chan_child(c);
 	if (cg_enter(cg))
 		return 10;
 	buf = mv_map_anon(len, MV_PAGE_SIZE, false);
@@ -268,13 +267,10 @@ TEST_F_TIMEOUT(host, heat_charged_to_memcg, 300)
 	for (i = 0; i < 2; i++) {
 		snprintf(cg[i], sizeof(cg[i]), "/sys/fs/cgroup/memview-host-%d-%d",
 			 getpid(), i);
-		ASSERT_EQ(0, mv_chan_open(&c[i]));
-		fflush(NULL);
-		kids[i] = fork();
+		kids[i] = mv_chan_fork(&c[i]);
 		ASSERT_LE(0, kids[i]);
 		if (!kids[i])
 			_exit(charged_child(self->fd, cg[i], len, i == 1, &c[i]));
-		mv_chan_parent(&c[i]);
 		ASSERT_EQ(0, mv_chan_recv(c[i].to_parent[0], &msg, 60000));
 	}
 	/* Heat for every page after a full pass; stats flush every 2 s. */
@@ -309,14 +305,11 @@ TEST_F_TIMEOUT(host, empty_reservation_scanned_fast, 300)
 	char msg;
 	int ret;
 
-	ASSERT_EQ(0, mv_chan_open(&c));
-	fflush(NULL);
-	pid = fork();
+	pid = mv_chan_fork(&c);
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		char *data, *r;
 
-		mv_chan_child(&c);
 		data = mv_map_anon(len, MV_PAGE_SIZE, false);
 		r = mmap(NULL, resv, PROT_NONE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -327,7 +320,6 @@ TEST_F_TIMEOUT(host, empty_reservation_scanned_fast, 300)
 		pause();
 		_exit(0);
 	}
-	mv_chan_parent(&c);
 	ASSERT_EQ(0, mv_chan_recv(c.to_parent[0], &msg, 60000));
 	ret = mv_attach_flags(self->fd, pid, MEMVIEW_ATTACH_AUTO, 1ULL << 30);
 	ASSERT_EQ(0, ret) TH_LOG("PROC_ATTACH: %s", strerror(-ret));
@@ -597,14 +589,10 @@ static pid_t spawn_exec(int fd, const char *prog, bool self_attach, __u32 flags)
 	pid_t pid;
 	char msg;
 
-	if (mv_chan_open(&c))
-		return -1;
-	fflush(NULL);
-	pid = fork();
+	pid = mv_chan_fork(&c);
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		mv_chan_child(&c);
 		if (mv_drop_privileges())
 			_exit(10);
 		if (self_attach &&
@@ -616,7 +604,6 @@ static pid_t spawn_exec(int fd, const char *prog, bool self_attach, __u32 flags)
 		execl(prog, prog, "60", (char *)NULL);
 		_exit(13);
 	}
-	mv_chan_parent(&c);
 	if (mv_chan_recv(c.to_parent[0], &msg, 60000) ||
 	    (!self_attach && mv_attach_flags(fd, pid, flags, 16 * MV_MIB)))
 		goto fail;
@@ -698,12 +685,9 @@ TEST_F_TIMEOUT(host, children_checked_and_detach_sticks, 300)
 	int i;
 
 	ASSERT_EQ(0, make_sleeps(suid, plain, sizeof(suid)));
-	ASSERT_EQ(0, mv_chan_open(&c));
-	fflush(NULL);
-	parent = fork();
+	parent = mv_chan_fork(&c);
 	ASSERT_LE(0, parent);
 	if (!parent) {
-		mv_chan_child(&c);
 		if (mv_drop_privileges())
 			_exit(10);
 		if (mv_attach_flags(self->fd, getpid(),
@@ -727,7 +711,6 @@ TEST_F_TIMEOUT(host, children_checked_and_detach_sticks, 300)
 		pause();
 		_exit(0);
 	}
-	mv_chan_parent(&c);
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ((ssize_t)sizeof(kid[i]),
 			  read(c.to_parent[0], &kid[i], sizeof(kid[i])));
@@ -802,7 +785,6 @@ static int poison_child(int fd, size_t len, struct mv_chan *c)
 	struct mv_sigbus sb;
 	char *buf, *dram, msg;
 
-	mv_chan_child(c);
 	buf = mv_map_anon(len, MV_PAGE_SIZE, false);
 	dram = mv_map_anon(MV_PAGE_SIZE, MV_PAGE_SIZE, false);
 	if (!buf || !dram)
@@ -849,25 +831,19 @@ TEST_F_TIMEOUT(host, memory_errors_during_region_removal, 900)
 	/* The slow one (emulated CXL) first: the big process lands there. */
 	ret = mv_region_add(self->fd, cxl.start, cxl.size, cxl.kind, cxl.label, &a);
 	ASSERT_EQ(0, ret) TH_LOG("REGION_ADD cxl: %s", strerror(-ret));
-	ASSERT_EQ(0, mv_chan_open(&cx));
-	fflush(NULL);
-	x = fork();
+	x = mv_chan_fork(&cx);
 	ASSERT_LE(0, x);
 	if (!x)
 		_exit(poison_child(self->fd, len, &cx));
-	mv_chan_parent(&cx);
 	ASSERT_EQ(0, mv_chan_recv(cx.to_parent[0], &msg, 600000));
 	/* Then the other, empty: the small process's pages land there. */
 	ret = mv_region_add(self->fd, pmem.start, pmem.size, pmem.kind,
 			    pmem.label, &b);
 	ASSERT_EQ(0, ret) TH_LOG("REGION_ADD pmem: %s", strerror(-ret));
-	ASSERT_EQ(0, mv_chan_open(&cy));
-	fflush(NULL);
-	y = fork();
+	y = mv_chan_fork(&cy);
 	ASSERT_LE(0, y);
 	if (!y)
 		_exit(poison_child(self->fd, small, &cy));
-	mv_chan_parent(&cy);
 	ASSERT_EQ(0, mv_chan_recv(cy.to_parent[0], &msg, 600000));
 
 	rm.id = a.out_region_id;
@@ -943,7 +919,6 @@ static int bound_child(size_t len, bool vma, struct mv_chan *c)
 	unsigned long mask = 1UL << 1;
 	char *buf;
 
-	mv_chan_child(c);
 	buf = mv_map_anon(len, MV_PAGE_SIZE, false);
 	if (!buf)
 		return 10;
@@ -986,13 +961,10 @@ TEST_F_TIMEOUT(host, promotion_follows_the_policy, 600)
 		char *buf;
 		pid_t pid;
 
-		ASSERT_EQ(0, mv_chan_open(&c));
-		fflush(NULL);
-		pid = fork();
+		pid = mv_chan_fork(&c);
 		ASSERT_LE(0, pid);
 		if (!pid)
 			_exit(bound_child(len, v, &c));
-		mv_chan_parent(&c);
 		ASSERT_EQ((ssize_t)sizeof(buf),
 			  read(c.to_parent[0], &buf, sizeof(buf)));
 		ASSERT_EQ(0, nodes_of(pid, buf, len, status));
@@ -1049,12 +1021,9 @@ TEST_F_TIMEOUT(host, promote_node_within_the_cpuset, 600)
 	ret = mv_region_add(self->fd, pmem.start, pmem.size, pmem.kind,
 			    pmem.label, &a);
 	ASSERT_EQ(0, ret) TH_LOG("REGION_ADD: %s", strerror(-ret));
-	ASSERT_EQ(0, mv_chan_open(&c));
-	fflush(NULL);
-	pid = fork();
+	pid = mv_chan_fork(&c);
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		mv_chan_child(&c);
 		if (cg_enter(cg))
 			_exit(10);
 		buf = mv_map_anon(len, MV_PAGE_SIZE, false);
@@ -1066,7 +1035,6 @@ TEST_F_TIMEOUT(host, promote_node_within_the_cpuset, 600)
 		pause();
 		_exit(0);
 	}
-	mv_chan_parent(&c);
 	ASSERT_EQ((ssize_t)sizeof(buf), read(c.to_parent[0], &buf, sizeof(buf)));
 	ASSERT_EQ(0, mv_attach(self->fd, pid, 0));
 	ASSERT_EQ(0, mv_demote(self->fd, pid, buf, len, &m));

@@ -743,6 +743,28 @@ void mv_chan_child(struct mv_chan *c)
 	mv_close_fd(&c->to_parent[0]);
 }
 
+pid_t mv_chan_fork(struct mv_chan *c)
+{
+	pid_t pid;
+	int ret = mv_chan_open(c);
+
+	if (ret)
+		return ret;
+	/* The child must not write out the parent's buffered output again. */
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		mv_chan_close(c);
+		return ret;
+	}
+	if (pid)
+		mv_chan_parent(c);
+	else
+		mv_chan_child(c);
+	return pid;
+}
+
 void mv_chan_close(struct mv_chan *c)
 {
 	mv_close_fd(&c->to_child[0]);

@@ -266,6 +266,11 @@ int mv_chan_open(struct mv_chan *c);
 void mv_chan_parent(struct mv_chan *c);
 void mv_chan_child(struct mv_chan *c);
 void mv_chan_close(struct mv_chan *c);
+/*
+ * mv_chan_open(), fork() and the side's mv_chan_parent()/mv_chan_child():
+ * the child's pid in the parent, 0 in the child, or a negative errno.
+ */
+pid_t mv_chan_fork(struct mv_chan *c);
 /* Send / wait for one byte; wait gives -ETIMEDOUT after @timeout_ms. */
 int mv_chan_send(int fd, char msg);
 int mv_chan_recv(int fd, char *msg, int timeout_ms);
