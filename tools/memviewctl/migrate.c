@@ -78,6 +78,17 @@ static void migrate_error(int rc, const struct memview_migrate *m, bool promote)
 			return;
 		}
 		break;
+	case EACCES:
+		if (m->flags & MEMVIEW_MIGRATE_NODE) {
+			snprintf(hint, sizeof(hint),
+				 "choose a node in its cpuset (grep Mems_allowed_list /proc/%d/status)",
+				 m->pid);
+			mv_err(rc, hint,
+			       "process %d's cpuset does not allow node %d",
+			       m->pid, m->node);
+			return;
+		}
+		break;
 	case EINVAL:
 		if (m->flags & MEMVIEW_MIGRATE_NODE) {
 			snprintf(hint, sizeof(hint),
