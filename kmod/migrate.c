@@ -328,6 +328,13 @@ static int memview_migrate_step(struct memview_migration *m,
  * target) -- and on 6.1 every fault of the target, queued behind it --
  * waits for one batch at most, not for the whole range.  On a fatal signal
  * the call ends with -EINTR, the out_ counters saying what was done.
+ *
+ * Between steps only the mm_struct is held (mmgrab()), not its address
+ * space: a process that exits meanwhile has its pages freed at once, and
+ * the rest of the range counts as not present.  A region removal, which
+ * may take memview_rwsem between two steps, would otherwise find the
+ * exited process's pages in use and fail with -EBUSY, with the address
+ * space pinned by a call that waits for the removal to end.
  */
 static int memview_migrate(struct memview_migrate *cmd, bool demote)
 {
@@ -376,21 +383,30 @@ static int memview_migrate(struct memview_migrate *cmd, bool demote)
 	m->demote = demote;
 	m->nid = cmd->flags & MEMVIEW_MIGRATE_NODE ? cmd->node : NUMA_NO_NODE;
 
+	mmgrab(mm);
+	mmput(mm);
 	for (addr = cmd->addr; addr < end && !ret;) {
-		down_read(&memview_rwsem);
-		if (mmap_read_lock_killable(mm)) {
-			up_read(&memview_rwsem);
-			ret = -EINTR;
+		if (!mmget_not_zero(mm)) {
+			cmd->out_not_present += (end - addr) >> PAGE_SHIFT;
 			break;
 		}
-		ret = memview_migrate_step(m, mm, &addr, end, proc);
-		mmap_read_unlock(mm);
+		down_read(&memview_rwsem);
+		if (mmap_read_lock_killable(mm)) {
+			ret = -EINTR;
+		} else {
+			ret = memview_migrate_step(m, mm, &addr, end, proc);
+			mmap_read_unlock(mm);
+		}
 		up_read(&memview_rwsem);
+		mmput(mm);
 		if (!ret && addr < end && fatal_signal_pending(current))
 			ret = -EINTR;
 		cond_resched();
 	}
+	mmdrop(mm);
 	kfree(m);
+	memview_proc_put(proc);
+	return ret;
 out_mm:
 	mmput(mm);
 	memview_proc_put(proc);
@@ -594,6 +610,14 @@ static int memview_evac_mm(struct mm_struct *mm, void *arg)
 	int ret;
 
 	while (more) {
+		/*
+		 * The process has exited, this walk's reference the only one
+		 * left: its pages are freed when the walk lets go, and a
+		 * region removal waiting for memview_rwsem (which would then
+		 * hold the lock this walk needs) must not find them in use.
+		 */
+		if (atomic_read(&mm->mm_users) <= 1)
+			return 0;
 		ret = memview_evac_lock(x, mm, killable);
 		if (ret)
 			return ret;

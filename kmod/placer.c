@@ -560,26 +560,26 @@ static u64 memview_move_cap(const struct memview_policy *pol)
 #define CL_IDLE		4	/* idle for cold_rounds scans */
 
 /*
- * Between two batches of a round's moves, let in whoever waits for the
- * locks the round holds (memview_round_proc()): a queued mmap writer of the
- * process -- and, on 6.1, every fault of it queued behind that writer --
- * or a region removal.  Held throughout, they would wait for every move
- * of the round.  The caller looks the VMA up again afterwards.
+ * Between two batches of a round's moves, let a queued mmap writer of the
+ * process in -- and, on 6.1, every fault of it queued behind that writer:
+ * held throughout, they would wait for every move of the round.  The
+ * caller looks the VMA up again afterwards.  memview_rwsem stays held for
+ * the round (which is bounded): a region removal let in between batches
+ * would find the pages of a process that has just exited still in use,
+ * as the round holds its address space until the next batch notices.
  */
 static void memview_move_yield(struct mm_struct *mm)
 {
 	mmap_read_unlock(mm);
-	up_read(&memview_rwsem);
 	cond_resched();
-	down_read(&memview_rwsem);
 	mmap_read_lock(mm);
 }
 
 /*
  * Move the pages of @c[0..n) (sorted by address) of class @cls (0: all) in
  * direction @dir, one PMD batch at a time, until @want have moved; record
- * the move in their heat entries.  The locks are dropped between batches
- * (memview_move_yield()).  After the first batch, stop once
+ * the move in their heat entries.  The mmap lock is dropped between
+ * batches (memview_move_yield()).  After the first batch, stop once
  * @deadline (if not 0) has passed: the pages left count as skipped_rate.
  * With @second_chance, the pages accessed since the scan are left out.
  * Returns pages moved.
