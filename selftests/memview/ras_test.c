@@ -1811,11 +1811,12 @@ static void *evac_mapper_run(void *arg)
  */
 TEST_F_TIMEOUT(ras, fence_mmap_writer_progress, 240)
 {
-	size_t len = mv_data_len(32);
+	size_t len = mv_data_len(32), pages = mv_pages(len);
 	struct mv_fixture *fx = &self->f;
 	struct evac_mapper em = { .fd = fx->fd };
-	struct memview_slice_entry e;
+	struct memview_slice_entry e, *sl;
 	struct memview_slice_fence f;
+	__u32 n, i;
 	__u64 sum;
 	pthread_t t;
 	char *buf;
@@ -1826,9 +1827,22 @@ TEST_F_TIMEOUT(ras, fence_mmap_writer_progress, 240)
 	buf = mv_map_anon(len, 0, false);
 	ASSERT_NE(NULL, buf);
 	sum = mv_fill(buf, 0, len, MV_PAT_STAMP, fx->pid);
+	/*
+	 * All of it into the first slice (batches go to the least used
+	 * one): the others fenced, empty, while it is demoted.
+	 */
+	sl = region_slices(_metadata, fx, &n);
+	em.sid = sl[0].id;
+	for (i = 1; i < n; i++) {
+		track(_metadata, self, sl[i].id);
+		ASSERT_EQ(0, mv_fence(fx->fd, sl[i].id, 0, NULL));
+		SETTLE(fx, sl[i].id, e);
+	}
 	mv_demote_all(_metadata, fx, fx->pid, buf, len);
-	ASSERT_EQ(0, mv_residency_slice(fx->fd, fx->pid, buf, len, &em.sid,
-					&em.total));
+	for (i = 1; i < n; i++)
+		ASSERT_EQ(0, mv_unfence(fx->fd, sl[i].id, 0, NULL));
+	free(sl);
+	em.total = pages;
 	get_slice(_metadata, fx->fd, em.sid, &e);
 	ASSERT_EQ(em.total, e.used_pages) mv_slice_print(&e);
 
