@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Moving pages between DRAM and the slices with migrate_vma_* on a virtual
- * range of one process, whose mmap lock is held.  The sequence is the one
- * lib/test_hmm.c uses: setup -> allocate and copy -> pages -> finalize.
+ * range of one process, one PMD at a time under its mmap lock, which is
+ * dropped between PMDs.  The sequence is the one lib/test_hmm.c uses:
+ * setup -> allocate and copy -> pages -> finalize.
  *
  * Evacuation, too, goes process by process (memview_evacuate()): the rmap
  * walks that unmap a page and later restore its mappings need the page's
@@ -282,8 +283,9 @@ static void memview_find_shared(struct memview_migration *m, unsigned long n,
 /*
  * Migrate [start, end): inside one VMA and one PMD (only the pages in
  * m->mask, if set, and not those other processes map, see
- * memview_find_shared()).  Caller holds the mmap read lock and
- * memview_srcu.
+ * memview_find_shared()).  Caller holds the mmap read lock (the VMA and
+ * the page tables stay) and memview_srcu (the slices stay), for this one
+ * batch: it may drop them between batches.
  */
 int memview_migrate_pmd(struct memview_migration *m,
 			       struct mm_struct *mm, struct vm_area_struct *vma,
@@ -309,6 +311,7 @@ int memview_migrate_pmd(struct memview_migration *m,
 	int ret;
 
 	mmap_assert_locked(mm);
+	memview_assert_regions();
 	bitmap_zero(m->moved, MEMVIEW_BATCH_PAGES);
 	bitmap_zero(m->mce, MEMVIEW_BATCH_PAGES);
 	__memview_walk_pmd(vma, start, end, m->kinds, NULL, m->pfns);
@@ -440,15 +443,67 @@ int memview_migrate_pmd(struct memview_migration *m,
 	return 0;
 }
 
+/*
+ * One step of a DEMOTE or PROMOTE, made under the locks: from *@addr, the
+ * gap before the next VMA and an unsupported VMA are counted, or one PMD
+ * of a supported one is migrated.  *@addr moves past what was done.  The
+ * VMA is looked up afresh at every step: between steps the locks are not
+ * held, and the process may have unmapped or changed it (the pages then
+ * count as not present or unsupported, as they are now).
+ */
+static int memview_migrate_step(struct memview_migration *m,
+				struct mm_struct *mm, unsigned long *addr,
+				unsigned long end, struct memview_proc *proc)
+{
+	struct memview_migrate *cmd = m->cmd;
+	struct vm_area_struct *vma = find_vma(mm, *addr);
+	unsigned long vend, next;
+	int ret;
+
+	if (!vma || vma->vm_start >= end) {
+		cmd->out_not_present += (end - *addr) >> PAGE_SHIFT;
+		*addr = end;
+		return 0;
+	}
+	if (vma->vm_start > *addr) {
+		cmd->out_not_present += (vma->vm_start - *addr) >> PAGE_SHIFT;
+		*addr = vma->vm_start;
+	}
+	vend = min(end, vma->vm_end);
+	if (!memview_vma_supported(vma)) {
+		cmd->out_unsupported += (vend - *addr) >> PAGE_SHIFT;
+		*addr = vend;
+		return 0;
+	}
+	next = min(vend, (*addr + PMD_SIZE) & PMD_MASK);
+	ret = memview_migrate_pmd(m, mm, vma, *addr, next, proc);
+	if (!ret)
+		*addr = next;
+	return ret;
+}
+
+/*
+ * DEMOTE or PROMOTE [cmd->addr, + cmd->length) of a process.  The range is
+ * user-chosen and may be huge, so memview_srcu and the mmap read lock are
+ * taken for one step (one PMD, MEMVIEW_BATCH_PAGES pages) at a time and
+ * dropped in between: a queued mmap writer (mmap, munmap, mprotect of the
+ * target) -- and on 6.1 every fault of the target, queued behind it --
+ * waits for one batch at most, not for the whole range.  On a fatal signal
+ * the call ends with -EINTR, the out_ counters saying what was done.
+ *
+ * Between steps only the mm_struct is held (mmgrab()), not its address
+ * space: a process that exits meanwhile has its pages freed at once, and
+ * the rest of the range counts as not present.  A region removal, which
+ * may come between two steps, would otherwise find the exited process's
+ * pages in use and fail with -EBUSY.
+ */
 static int memview_migrate(struct memview_migrate *cmd, bool demote)
 {
-	int idx;
-	unsigned long start, end, addr, next, vend;
 	struct memview_proc *proc = NULL;
 	struct memview_migration *m;
-	struct vm_area_struct *vma;
+	unsigned long addr, end;
 	struct mm_struct *mm;
-	int ret = 0;
+	int ret = 0, idx;
 
 	if (cmd->flags & ~(MEMVIEW_MIGRATE_NODE | MEMVIEW_MIGRATE_MOVE_ALL |
 			   MEMVIEW_PIDFD))
@@ -471,7 +526,6 @@ static int memview_migrate(struct memview_migrate *cmd, bool demote)
 	/* Moving another process's pages takes what move_pages(2) takes. */
 	if (cmd->flags & MEMVIEW_MIGRATE_MOVE_ALL && !capable(CAP_SYS_NICE))
 		return -EPERM;
-	start = cmd->addr;
 	end = cmd->addr + cmd->length;
 
 	cmd->out_moved = 0;
@@ -501,43 +555,30 @@ static int memview_migrate(struct memview_migrate *cmd, bool demote)
 	m->move_all = cmd->flags & MEMVIEW_MIGRATE_MOVE_ALL;
 	m->nid = cmd->flags & MEMVIEW_MIGRATE_NODE ? cmd->node : NUMA_NO_NODE;
 
-	idx = srcu_read_lock(&memview_srcu);
-	if (mmap_read_lock_killable(mm)) {
-		ret = -EINTR;
-		goto out_unlock;
-	}
-	for (addr = start; addr < end; addr = vend) {
-		vma = find_vma(mm, addr);
-		if (!vma || vma->vm_start >= end) {
+	mmgrab(mm);
+	mmput(mm);
+	for (addr = cmd->addr; addr < end && !ret;) {
+		if (!mmget_not_zero(mm)) {
 			cmd->out_not_present += (end - addr) >> PAGE_SHIFT;
 			break;
 		}
-		if (vma->vm_start > addr) {
-			cmd->out_not_present += (vma->vm_start - addr) >> PAGE_SHIFT;
-			addr = vma->vm_start;
+		idx = srcu_read_lock(&memview_srcu);
+		if (mmap_read_lock_killable(mm)) {
+			ret = -EINTR;
+		} else {
+			ret = memview_migrate_step(m, mm, &addr, end, proc);
+			mmap_read_unlock(mm);
 		}
-		vend = min(end, vma->vm_end);
-		if (!memview_vma_supported(vma)) {
-			cmd->out_unsupported += (vend - addr) >> PAGE_SHIFT;
-			continue;
-		}
-		for (; addr < vend; addr = next) {
-			next = min(vend, (addr + PMD_SIZE) & PMD_MASK);
-			ret = memview_migrate_pmd(m, mm, vma, addr, next, proc);
-			if (ret)
-				goto out_mmap;
-			if (fatal_signal_pending(current)) {
-				ret = -EINTR;
-				goto out_mmap;
-			}
-			cond_resched();
-		}
+		srcu_read_unlock(&memview_srcu, idx);
+		mmput(mm);
+		if (!ret && addr < end && fatal_signal_pending(current))
+			ret = -EINTR;
+		cond_resched();
 	}
-out_mmap:
-	mmap_read_unlock(mm);
-out_unlock:
-	srcu_read_unlock(&memview_srcu, idx);
+	mmdrop(mm);
 	kfree(m);
+	memview_proc_put(proc);
+	return ret;
 out_mm:
 	mmput(mm);
 	memview_proc_put(proc);
@@ -565,6 +606,7 @@ struct memview_evacuation {
 	unsigned long pfns[MEMVIEW_BATCH_PAGES];
 	DECLARE_BITMAP(mask, MEMVIEW_BATCH_PAGES);
 	u8 kinds[MEMVIEW_BATCH_PAGES];
+	int srcu_idx;	/* memview_srcu, between memview_evac_lock() and _unlock() */
 };
 
 /* Is @folio's anon_vma one that @vma links?  Caller: mmap lock, page lock. */
@@ -662,52 +704,102 @@ static void memview_evac_pmd(struct memview_evacuation *x,
 	}
 }
 
-/* memview_for_each_mm() callback: evacuate what @mm maps of the slice. */
-static int memview_evac_mm(struct mm_struct *mm, void *arg)
+/*
+ * Take what one step of evacuating @mm needs: memview_srcu (if the caller
+ * is not in it) and the mmap read lock.  Returns 0; 1 if the slice's
+ * worker is to stop (unfenced, or its region being removed), -EINTR.
+ */
+static int memview_evac_lock(struct memview_evacuation *x,
+			     struct mm_struct *mm, bool killable)
 {
-	int idx;
-	struct memview_evacuation *x = arg;
 	struct memview_evac *e = x->e;
-	bool killable = !(current->flags & PF_KTHREAD);
-	unsigned long addr, next;
-	struct vm_area_struct *vma;
-	int ret = 0;
-	VMA_ITERATOR(vmi, mm, 0);
 
-	if (e->take_srcu)
-		idx = srcu_read_lock(&memview_srcu);
-	/* The worker stops when the slice is unfenced or its region removed. */
-	if (e->take_srcu &&
-	    (e->fencing ? READ_ONCE(e->s->state) != MEMVIEW_SLICE_FENCING :
-			  READ_ONCE(e->s->state) == MEMVIEW_SLICE_REMOVING)) {
-		ret = 1;
-		goto out;
+	if (e->take_srcu) {
+		x->srcu_idx = srcu_read_lock(&memview_srcu);
+		if (e->fencing ?
+		    READ_ONCE(e->s->state) != MEMVIEW_SLICE_FENCING :
+		    READ_ONCE(e->s->state) == MEMVIEW_SLICE_REMOVING) {
+			srcu_read_unlock(&memview_srcu, x->srcu_idx);
+			return 1;
+		}
 	}
 	if (!killable) {
 		mmap_read_lock(mm);
 	} else if (mmap_read_lock_killable(mm)) {
-		ret = -EINTR;
-		goto out;
+		if (e->take_srcu)
+			srcu_read_unlock(&memview_srcu, x->srcu_idx);
+		return -EINTR;
 	}
+	return 0;
+}
+
+static void memview_evac_unlock(struct memview_evacuation *x,
+				struct mm_struct *mm)
+{
+	mmap_read_unlock(mm);
+	if (x->e->take_srcu)
+		srcu_read_unlock(&memview_srcu, x->srcu_idx);
+}
+
+/*
+ * Evacuate one PMD of the first supported VMA at or after *@addr, under
+ * the locks, and move *@addr past it.  False if no VMA is left.
+ */
+static bool memview_evac_step(struct memview_evacuation *x,
+			      struct mm_struct *mm, unsigned long *addr)
+{
+	struct vm_area_struct *vma;
+	unsigned long start, next;
+	VMA_ITERATOR(vmi, mm, *addr);
+
 	for_each_vma(vmi, vma) {
 		if (!memview_vma_supported(vma))
 			continue;
-		for (addr = vma->vm_start; addr < vma->vm_end; addr = next) {
-			next = min(vma->vm_end, (addr + PMD_SIZE) & PMD_MASK);
-			memview_evac_pmd(x, vma, addr, next);
-			if (killable && fatal_signal_pending(current)) {
-				ret = -EINTR;
-				goto out_mmap;
-			}
-			cond_resched();
-		}
+		start = max(*addr, vma->vm_start);
+		next = min(vma->vm_end, (start + PMD_SIZE) & PMD_MASK);
+		memview_evac_pmd(x, vma, start, next);
+		*addr = next;
+		return true;
 	}
-out_mmap:
-	mmap_read_unlock(mm);
-out:
-	if (e->take_srcu)
-		srcu_read_unlock(&memview_srcu, idx);
-	return ret;
+	return false;
+}
+
+/*
+ * memview_for_each_mm() callback: evacuate what @mm maps of the slice, one
+ * PMD per taking of the locks, which are dropped in between (as a DEMOTE
+ * does, memview_migrate()): a process mapping a fenced slice's pages, and
+ * one that maps none, waits for one batch at most when it needs its mmap
+ * lock for writing.  A region removal stays in memview_srcu throughout
+ * (its caller's choice); only the mmap lock is dropped then.
+ * The walk resumes at the address where it stopped, in whatever VMA is
+ * there now.
+ */
+static int memview_evac_mm(struct mm_struct *mm, void *arg)
+{
+	struct memview_evacuation *x = arg;
+	bool killable = !(current->flags & PF_KTHREAD);
+	unsigned long addr = 0;
+	bool more = true;
+	int ret;
+
+	while (more) {
+		/*
+		 * The process has exited, this walk's reference the only one
+		 * left: its pages are freed when the walk lets go, and a
+		 * region removal must not find them in use.
+		 */
+		if (atomic_read(&mm->mm_users) <= 1)
+			return 0;
+		ret = memview_evac_lock(x, mm, killable);
+		if (ret)
+			return ret;
+		more = memview_evac_step(x, mm, &addr);
+		memview_evac_unlock(x, mm);
+		if (killable && fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
 }
 
 /**

@@ -15,6 +15,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/sort.h>
@@ -676,6 +677,14 @@ static u64 memview_move_cap(const struct memview_policy *pol)
 		     memview_move_ns);
 }
 
+/*
+ * Forced demotions of one process in one round, at most: 1 GiB, the
+ * default pages_per_round (which bounds them too, as they are chosen among
+ * the pages the round's scan examined), so a higher pages_per_round
+ * without a demote rate still leaves every round bounded.
+ */
+#define MEMVIEW_FORCED_MAX	(SZ_1G >> PAGE_SHIFT)
+
 /* A demotion candidate's class (see C_WARM). */
 #define C_CLASS(e)	(((e) >> 59) & 7)
 #define C_MK(e, cls)	((e) | (unsigned long)(cls) << 59)
@@ -685,9 +694,27 @@ static u64 memview_move_cap(const struct memview_policy *pol)
 #define CL_IDLE		4	/* idle for cold_rounds scans */
 
 /*
+ * Between two batches of a round's moves, let a queued mmap writer of the
+ * process in -- and, on 6.1, every fault of it queued behind that writer:
+ * held throughout, they would wait for every move of the round.  The
+ * caller looks the VMA up again afterwards.  memview_srcu stays held for
+ * the round (which is bounded): a region removal, which waits for the
+ * readers, would otherwise find the pages of a process that has just
+ * exited still in use, as the round holds its address space until the
+ * next batch notices.
+ */
+static void memview_move_yield(struct mm_struct *mm)
+{
+	mmap_read_unlock(mm);
+	cond_resched();
+	mmap_read_lock(mm);
+}
+
+/*
  * Move the pages of @c[0..n) (sorted by address) of class @cls (0: all) in
  * direction @dir, one PMD batch at a time, until @want have moved; record
- * the move in their heat entries.  After the first batch, stop once
+ * the move in their heat entries.  The mmap lock is dropped between
+ * batches (memview_move_yield()).  After the first batch, stop once
  * @deadline (if not 0) has passed: the pages left count as skipped_rate.
  * With @second_chance, the pages accessed since the scan are left out.
  * Returns pages moved.
@@ -777,6 +804,7 @@ static u64 memview_move(struct memview_scan *sc, struct memview_migration *m,
 			memview_heat_store(p, vpn, e);
 		}
 		i = j;
+		memview_move_yield(sc->mm);
 	}
 	STAT_ADD(p, skipped_busy, counters.out_busy + counters.out_thp_split_failed);
 	STAT_ADD(p, skipped_no_space, counters.out_no_space);
@@ -920,8 +948,14 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 	rank.heat = 0;
 	rank.left = sc->hist[0];
 
+	/*
+	 * A demote rate of 0 (no limit) and a pages_per_round raised to its
+	 * maximum would make the round demote 64 GiB: at most
+	 * MEMVIEW_FORCED_MAX per round; the next round takes the rest.
+	 */
 	if (budget && dram > budget)
-		forced = min(dram - budget, down_room);
+		forced = min3(dram - budget, down_room,
+			      (u64)MEMVIEW_FORCED_MAX);
 	for (k = 0; k < forced; k++)
 		if (!memview_rank_next(sc->hist, &rank, &heat))
 			break;

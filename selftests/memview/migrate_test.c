@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -718,6 +719,80 @@ TEST_F_TIMEOUT(migrate, concurrent_writer, MV_SLOW_TIMEOUT)
 		ASSERT_EQ(w.last[i], w.buf[i * (MV_PAGE_SIZE / 8)]);
 	free(w.last);
 	mv_unmap_anon((void *)w.buf, len);
+}
+
+/* A thread that maps, touches and unmaps a page in a loop, counting. */
+struct mapper {
+	__u64 iters;			/* loops completed (atomic) */
+	int stop;			/* atomic */
+	int err;			/* errno of a failed mmap */
+};
+
+static void *mapper_thread(void *arg)
+{
+	struct mapper *mp = arg;
+
+	while (!__atomic_load_n(&mp->stop, __ATOMIC_ACQUIRE)) {
+		char *p = mmap(NULL, MV_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED) {
+			mp->err = errno;
+			break;
+		}
+		*p = 1;
+		munmap(p, MV_PAGE_SIZE);
+		__atomic_add_fetch(&mp->iters, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/*
+ * One DEMOTE of 32 MiB while another thread of the target mmaps and
+ * munmaps in a loop: the demotion drops the mmap lock between batches,
+ * so the mapper (which needs the lock for writing) completes several
+ * loops while the ioctl runs; all pages move, data intact.
+ */
+TEST_F_TIMEOUT(migrate, mmap_writer_progress, MV_SLOW_TIMEOUT)
+{
+	size_t len = mv_data_len(32), pages = mv_pages(len);
+	struct mapper mp = { 0 };
+	struct memview_migrate m;
+	__u64 before, after, sum;
+	pthread_t t;
+	char *buf;
+	int ret;
+
+	MV_SETUP_SKIPPED();
+	buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, buf);
+	sum = mv_fill(buf, 0, len, MV_PAT_INCREMENT, 0x5eed0005ULL);
+	ASSERT_EQ(0, pthread_create(&t, NULL, mapper_thread, &mp));
+	/* The mapper is under way before the demotion starts. */
+	while (!__atomic_load_n(&mp.iters, __ATOMIC_ACQUIRE))
+		sched_yield();
+
+	before = __atomic_load_n(&mp.iters, __ATOMIC_ACQUIRE);
+	ret = mv_demote(self->f.fd, self->f.pid, buf, len, &m);
+	after = __atomic_load_n(&mp.iters, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&mp.stop, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(0, mp.err) TH_LOG("mapper mmap: %s", strerror(mp.err));
+	ASSERT_EQ(0, ret) TH_LOG("DEMOTE: %s", strerror(-ret));
+	TH_LOG("%llu mapper loops during the DEMOTE of %zu pages",
+	       (unsigned long long)(after - before), pages);
+	EXPECT_EQ((__u64)pages, mv_migrate_sum(&m)) mv_migrate_print("DEMOTE", &m);
+	EXPECT_EQ((__u64)pages, m.out_moved) mv_migrate_print("DEMOTE", &m);
+	/*
+	 * A lock held for the whole range lets the mapper through only
+	 * before the first batch and after the last.
+	 */
+	EXPECT_LE(before + 3, after);
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf, len,
+			   pages - m.out_moved, m.out_moved);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_INCREMENT, 0x5eed0005ULL,
+		      sum);
+	mv_unmap_anon(buf, len);
 }
 
 TEST_HARNESS_MAIN

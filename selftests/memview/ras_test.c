@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1753,6 +1754,121 @@ TEST_F(ras, slice_list_abi)
 	}
 	free(raw);
 	free(s);
+}
+
+/*
+ * A thread of the process being evacuated that maps, touches and unmaps a
+ * page in a loop, and counts the loops made wholly while the evacuation
+ * was part-way (some of the slice's pages moved before it began, not all
+ * after it ended): each needed the mmap lock for writing in between the
+ * evacuation's batches.
+ */
+struct evac_mapper {
+	int fd;
+	__u32 sid;
+	__u64 total;			/* the slice's pages, all ours */
+	__u64 inside;			/* loops within the evacuation */
+	__u64 iters;			/* all loops (atomic) */
+	int stop;			/* atomic */
+	int err;
+};
+
+static void *evac_mapper_run(void *arg)
+{
+	struct evac_mapper *em = arg;
+	struct memview_slice_entry e;
+	__u64 before;
+	char *p;
+
+	while (!__atomic_load_n(&em->stop, __ATOMIC_ACQUIRE)) {
+		em->err = -mv_slice_get(em->fd, em->sid, &e);
+		if (em->err)
+			break;
+		before = e.evac_moved;
+		p = mmap(NULL, PS, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			em->err = errno;
+			break;
+		}
+		*p = 1;
+		munmap(p, PS);
+		em->err = -mv_slice_get(em->fd, em->sid, &e);
+		if (em->err)
+			break;
+		if (before && e.evac_moved < em->total)
+			em->inside++;
+		__atomic_add_fetch(&em->iters, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/*
+ * Fence the slice holding 32 MiB of ours while a thread of ours mmaps and
+ * munmaps in a loop: the evacuation drops our mmap lock between batches,
+ * so the thread gets through several times while it is under way; every
+ * page moves, data intact.
+ */
+TEST_F_TIMEOUT(ras, fence_mmap_writer_progress, 240)
+{
+	size_t len = mv_data_len(32), pages = mv_pages(len);
+	struct mv_fixture *fx = &self->f;
+	struct evac_mapper em = { .fd = fx->fd };
+	struct memview_slice_entry e, *sl;
+	struct memview_slice_fence f;
+	__u32 n, i;
+	__u64 sum;
+	pthread_t t;
+	char *buf;
+
+	MV_SETUP_SKIPPED();
+	if (fx->nr_slices < 2)
+		SKIP(return, "needs a second slice to evacuate to");
+	buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, buf);
+	sum = mv_fill(buf, 0, len, MV_PAT_STAMP, fx->pid);
+	/*
+	 * All of it into the first slice (batches go to the least used
+	 * one): the others fenced, empty, while it is demoted.
+	 */
+	sl = region_slices(_metadata, fx, &n);
+	em.sid = sl[0].id;
+	for (i = 1; i < n; i++) {
+		track(_metadata, self, sl[i].id);
+		ASSERT_EQ(0, mv_fence(fx->fd, sl[i].id, 0, NULL));
+		SETTLE(fx, sl[i].id, e);
+	}
+	mv_demote_all(_metadata, fx, fx->pid, buf, len);
+	for (i = 1; i < n; i++)
+		ASSERT_EQ(0, mv_unfence(fx->fd, sl[i].id, 0, NULL));
+	free(sl);
+	em.total = pages;
+	get_slice(_metadata, fx->fd, em.sid, &e);
+	ASSERT_EQ(em.total, e.used_pages) mv_slice_print(&e);
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, evac_mapper_run, &em));
+	while (!__atomic_load_n(&em.iters, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&em.err, __ATOMIC_ACQUIRE))
+		sched_yield();
+	track(_metadata, self, em.sid);
+	ASSERT_EQ(0, mv_fence(fx->fd, em.sid, 0, NULL));
+	SETTLE(fx, em.sid, e);
+	__atomic_store_n(&em.stop, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(0, em.err) TH_LOG("mapper: %s", strerror(em.err));
+	TH_LOG("%llu of %llu mapper loops while the evacuation was under way",
+	       (unsigned long long)em.inside, (unsigned long long)em.iters);
+	EXPECT_EQ((__u32)MEMVIEW_SLICE_FENCED, e.state) mv_slice_print(&e);
+	EXPECT_EQ(em.total, e.evac_moved) mv_slice_print(&e);
+	EXPECT_EQ(0ULL, e.used_pages) mv_slice_print(&e);
+	/*
+	 * The mmap lock held for the whole process lets no loop that began
+	 * once a page had moved end before the last one had.
+	 */
+	EXPECT_LE(3ULL, em.inside);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_STAMP, fx->pid, sum);
+	mv_unmap_anon(buf, len);
+	ASSERT_EQ(0, mv_unfence(fx->fd, em.sid, 0, &f));
 }
 
 TEST_HARNESS_MAIN
