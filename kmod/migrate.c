@@ -36,24 +36,53 @@ bool memview_vma_supported(struct vm_area_struct *vma)
 	       !(vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_SHARED));
 }
 
+/* What memview_copy_page() found. */
+enum memview_copy_result {
+	MEMVIEW_COPY_OK,
+	MEMVIEW_COPY_SRC_BAD,	/* the source hit poison, or read back different */
+	MEMVIEW_COPY_DST_BAD,	/* the destination hit poison when read back */
+};
+
+/*
+ * Destination read-backs still to fail as if they hit poison
+ * (debugfs fail_dst_verify): poison in a destination page cannot be made
+ * under QEMU TCG, and this is how the tests reach its retry path.
+ */
+atomic_t memview_fail_dst_verify = ATOMIC_INIT(0);
+
 /*
  * Copy @spage to @dpage surviving a machine check on the source (slice
- * media may hold poison nobody has reported yet): false if the copy hit
- * poison.  @bounce, if not NULL, is a page-sized buffer: the source is read
- * a second time into it and compared with the copy.
+ * media may hold poison nobody has reported yet).  @bounce, if not NULL,
+ * is two pages: the source is read a second time into the first, the
+ * destination back into the second, and the two are compared.  Every read
+ * of slice memory goes through copy_mc_to_kernel(), the destination's too:
+ * poison there is an error returned, not a machine check in the kernel
+ * (Documentation/design.rst, "Machine checks").
  */
-static bool memview_copy_page(struct page *dpage, struct page *spage,
-			      void *bounce)
+static enum memview_copy_result memview_copy_page(struct page *dpage,
+						  struct page *spage,
+						  void *bounce)
 {
 	void *d = kmap_local_page(dpage), *s = kmap_local_page(spage);
-	bool ok = !copy_mc_to_kernel(d, s, PAGE_SIZE);
+	enum memview_copy_result ret = MEMVIEW_COPY_OK;
 
-	if (ok && bounce)
-		ok = !copy_mc_to_kernel(bounce, s, PAGE_SIZE) &&
-		     !memcmp(d, bounce, PAGE_SIZE);
+	if (copy_mc_to_kernel(d, s, PAGE_SIZE))
+		ret = MEMVIEW_COPY_SRC_BAD;
+	else if (bounce && copy_mc_to_kernel(bounce, s, PAGE_SIZE))
+		ret = MEMVIEW_COPY_SRC_BAD;
+	else if (bounce &&
+		 (copy_mc_to_kernel(bounce + PAGE_SIZE, d, PAGE_SIZE) ||
+		  atomic_add_unless(&memview_fail_dst_verify, -1, 0)))
+		ret = MEMVIEW_COPY_DST_BAD;
+	/*
+	 * Both reads succeeded but differ: the source is suspect (it is
+	 * unmapped and locked, nothing may write it), as it always was.
+	 */
+	else if (bounce && memcmp(bounce, bounce + PAGE_SIZE, PAGE_SIZE))
+		ret = MEMVIEW_COPY_SRC_BAD;
 	kunmap_local(s);
 	kunmap_local(d);
-	return ok;
+	return ret;
 }
 
 /* Give back a destination page that will not be used. */
@@ -94,6 +123,59 @@ static struct page *memview_dst_page(struct memview_migration *m)
 	if (page)
 		lock_page(page);
 	return page;
+}
+
+/*
+ * A destination page whose read-back hit poison: if it is a slice page it
+ * is an uncorrectable error on its slice (poisoned, so page_free retires
+ * it; the slice is fenced as for any such error); a DRAM page is the
+ * kernel's, whose machine-check handler has queued memory_failure() for it.
+ * Either way it is given back unused.  Unlocked before the report
+ * (memview_ras_copy_failed() wants no page lock of it); our reference
+ * keeps it from being freed, and handed out again, before it is poisoned.
+ */
+static void memview_drop_bad_dst(struct page *dpage)
+{
+	unlock_page(dpage);
+	memview_ras_copy_failed(page_to_pfn(dpage));
+	put_page(dpage);
+}
+
+/* Destinations tried for one page whose copies keep failing on them. */
+#define MEMVIEW_COPY_TRIES	3
+
+/*
+ * Copy @spage to a new destination page (initialised and locked).  A
+ * destination that fails its read-back is dropped as bad and another one
+ * taken, up to MEMVIEW_COPY_TRIES: the source is fine, only its copy is
+ * not.  Returns the page, or ERR_PTR(-ENOSPC) (no destination),
+ * -EHWPOISON (the source is bad) or -EIO (every destination was bad).
+ * Caller holds memview_rwsem and the mmap lock.
+ */
+static struct page *memview_copy_to_new(struct memview_migration *m,
+					struct page *spage)
+{
+	struct page *dpage;
+	int tries;
+
+	lockdep_assert_held(&memview_rwsem);
+	for (tries = 0; tries < MEMVIEW_COPY_TRIES; tries++) {
+		dpage = memview_dst_page(m);
+		if (!dpage)
+			return ERR_PTR(-ENOSPC);
+		switch (memview_copy_page(dpage, spage,
+					  m->evac ? m->bounce : NULL)) {
+		case MEMVIEW_COPY_OK:
+			return dpage;
+		case MEMVIEW_COPY_SRC_BAD:
+			memview_drop_dst(dpage);
+			return ERR_PTR(-EHWPOISON);
+		case MEMVIEW_COPY_DST_BAD:
+			memview_drop_bad_dst(dpage);
+			break;
+		}
+	}
+	return ERR_PTR(-EIO);
 }
 
 /* Why a page migrate_vma_setup() did not collect stays where it is. */
@@ -226,17 +308,15 @@ int memview_migrate_pmd(struct memview_migration *m,
 			cmd->out_busy++;
 			continue;
 		}
-		dpage = memview_dst_page(m);
-		if (!dpage) {
-			cmd->out_no_space++;
-			continue;
-		}
-		if (!memview_copy_page(dpage, spage,
-				       m->evac ? m->bounce : NULL)) {
-			memview_drop_dst(dpage);
-			cmd->out_busy++;
-			if (!m->demote)
-				__set_bit(i, m->mce);
+		dpage = memview_copy_to_new(m, spage);
+		if (IS_ERR(dpage)) {
+			if (PTR_ERR(dpage) == -ENOSPC) {
+				cmd->out_no_space++;
+			} else {
+				cmd->out_busy++;
+				if (PTR_ERR(dpage) == -EHWPOISON && !m->demote)
+					__set_bit(i, m->mce);
+			}
 			continue;
 		}
 		m->dst[i] = migrate_pfn(page_to_pfn(dpage));
@@ -541,9 +621,11 @@ out:
  * the pages of e->s in [e->lo, e->hi) it maps with migrate_vma_*: each
  * migration unmaps the page from every process through the rmap, and
  * restores the mappings to the copy.  Copies survive poison in the source
- * (copy_mc_to_kernel()) and are compared with a second read of it; a page
- * whose copy fails either way stays and is reported as an uncorrectable
- * error (memview_ras_copy_failed()).  Pages pinned or locked stay, for the
+ * (copy_mc_to_kernel()) and are verified by reading the source again and
+ * the destination back, both with copy_mc_to_kernel(); a page whose source
+ * fails either way stays and is reported as an uncorrectable error
+ * (memview_ras_copy_failed()); a destination that fails its read-back is
+ * reported (a slice page) and replaced by another.  Pages pinned or locked stay, for the
  * next pass.  Caller holds memview_rwsem unless e->take_rwsem.  Returns 0,
  * 1 if the slice stopped FENCING (e->fencing), -EINTR, -ENOMEM or -EAGAIN
  * (see memview_for_each_mm()).
@@ -556,7 +638,7 @@ int memview_evacuate(struct memview_evac *e)
 	x = kvzalloc(sizeof(*x), GFP_KERNEL);
 	if (!x)
 		return -ENOMEM;
-	x->m.bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	x->m.bounce = kmalloc(2 * PAGE_SIZE, GFP_KERNEL);
 	if (!x->m.bounce) {
 		kvfree(x);
 		return -ENOMEM;
