@@ -742,12 +742,35 @@ TEST_F(region, add_short_struct)
 	MV_SETUP_SKIPPED();
 	mv_region_add_init(&a, self->f.range.start, self->f.range.size,
 			   self->f.range.kind, "x");
-	a.size = sizeof(a) - 8;
+	/* Shorter than the first version (which ends at out_unusable_bytes). */
+	a.size = offsetof(struct memview_region_add, bad_ranges) - 8;
 	add_fails(_metadata, self->f.fd, &a, -EINVAL);
 	a.size = 8;
 	add_fails(_metadata, self->f.fd, &a, -EINVAL);
 	a.size = 0;
 	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+}
+
+/*
+ * The first version of the struct (before MEMVIEW_FEATURE_BAD_RANGES, up to
+ * out_unusable_bytes) is accepted: old userspace keeps working.
+ */
+TEST_F(region, add_struct_v1)
+{
+	struct memview_region_add a;
+	int ret;
+
+	MV_SETUP_SKIPPED();
+	mv_region_add_init(&a, self->f.range.start, self->f.range.size,
+			   self->f.range.kind, "v1");
+	a.size = offsetof(struct memview_region_add, bad_ranges);
+	a.out_bad_pages = 12345;	/* past the struct: not written back */
+	ret = mv_ioctl(self->f.fd, MEMVIEW_IOCTL_REGION_ADD, &a);
+	ASSERT_EQ(0, ret) TH_LOG("REGION_ADD of the v1 struct: %s",
+				 strerror(-ret));
+	EXPECT_EQ(12345ULL, a.out_bad_pages);
+	EXPECT_EQ(0, mv_region_remove(self->f.fd, a.out_region_id,
+				      MEMVIEW_REGION_REMOVE_FORGET_BAD, NULL));
 }
 
 /* A longer struct is refused (E2BIG) if its tail is not zero. */

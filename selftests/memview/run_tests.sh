@@ -15,7 +15,8 @@
 #
 # Environment: MEMVIEW_KVER (default uname -r), the MEMVIEW_*_RANGE variables
 # of the harness, MEMVIEW_TESTS (kselftest binaries to run, default all),
-# MEMVIEW_CLI=0 (do not run cli/*.sh).
+# MEMVIEW_CLI=0 (do not run cli/*.sh), MEMVIEW_CLI_TESTS (names of the
+# cli/*.sh scripts to run, without .sh, default all).
 #
 # On a kernel with kmemleak (scripts/debug-kernel.sh) two more results,
 # kmemleak-loaded and kmemleak-unloaded, fail when kmemleak finds objects
@@ -92,6 +93,10 @@ for t in $tests; do
 done
 if [ "${MEMVIEW_CLI:-1}" != 0 ]; then
 	for s in "$here"/cli/*.sh; do
+		case " ${MEMVIEW_CLI_TESTS:-$(basename "$s" .sh)} " in
+		*" $(basename "$s" .sh) "*) ;;
+		*) continue ;;
+		esac
 		[ -f "$s" ] && [ -x "$s" ] && run_script "$s"
 	done
 fi
