@@ -44,9 +44,10 @@ enum memview_copy_result {
 };
 
 /*
- * Destination read-backs still to fail as if they hit poison
+ * Read-backs of slice destinations still to fail as if they hit poison
  * (debugfs fail_dst_verify): poison in a destination page cannot be made
- * under QEMU TCG, and this is how the tests reach its retry path.
+ * under QEMU TCG, and this is how the tests reach its retry path.  Never
+ * a DRAM destination: that would poison a good page of the kernel's.
  */
 atomic_t memview_fail_dst_verify = ATOMIC_INIT(0);
 
@@ -72,7 +73,8 @@ static enum memview_copy_result memview_copy_page(struct page *dpage,
 		ret = MEMVIEW_COPY_SRC_BAD;
 	else if (bounce &&
 		 (copy_mc_to_kernel(bounce + PAGE_SIZE, d, PAGE_SIZE) ||
-		  atomic_add_unless(&memview_fail_dst_verify, -1, 0)))
+		  (is_zone_device_page(dpage) &&
+		   atomic_add_unless(&memview_fail_dst_verify, -1, 0))))
 		ret = MEMVIEW_COPY_DST_BAD;
 	/*
 	 * Both reads succeeded but differ: the source is suspect (it is
@@ -126,19 +128,27 @@ static struct page *memview_dst_page(struct memview_migration *m)
 }
 
 /*
- * A destination page whose read-back hit poison: if it is a slice page it
- * is an uncorrectable error on its slice (poisoned, so page_free retires
- * it; the slice is fenced as for any such error); a DRAM page is the
- * kernel's, whose machine-check handler has queued memory_failure() for it.
- * Either way it is given back unused.  Unlocked before the report
- * (memview_ras_copy_failed() wants no page lock of it); our reference
- * keeps it from being freed, and handed out again, before it is poisoned.
+ * A destination page whose read-back hit poison, given back unused.  A
+ * slice page is an uncorrectable error on its slice (poisoned, so
+ * page_free retires it; the slice is fenced as for any such error),
+ * reported after the page is unlocked (memview_ras_copy_failed() wants no
+ * page lock of it) while our reference keeps it from being freed, and
+ * handed out again, before it is poisoned.  A DRAM page is handed to the
+ * kernel's memory_failure() once freed: x86 queues that only as task work
+ * of the task that took the machine check, which a kernel worker never
+ * runs.  Caller holds memview_rwsem.
  */
 static void memview_drop_bad_dst(struct page *dpage)
 {
+	unsigned long pfn = page_to_pfn(dpage);
+	bool slice = memview_pfn_to_slice(pfn);
+
 	unlock_page(dpage);
-	memview_ras_copy_failed(page_to_pfn(dpage));
+	if (slice)
+		memview_ras_copy_failed(pfn);
 	put_page(dpage);
+	if (!slice)
+		memory_failure_queue(pfn, 0);
 }
 
 /* Destinations tried for one page whose copies keep failing on them. */

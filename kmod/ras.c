@@ -283,7 +283,8 @@ static int memview_bad_pfn_record(unsigned long pfn)
 
 /**
  * memview_region_retire_pfns - mark pages of a region not yet published bad
- * @r: the region, not on memview_regions yet: none of its pages is in use
+ * @r: the region, not on memview_regions yet (memview_rwsem held for
+ *	writing): none of its pages is in use
  * @pfn: first page
  * @nr: pages from @pfn; what lies outside the slices is skipped
  *
@@ -297,6 +298,7 @@ unsigned long memview_region_retire_pfns(struct memview_region *r,
 	unsigned long lo = max(pfn, r->start_pfn), hi = min(pfn + nr, r->end_pfn);
 	bool in_use;
 
+	lockdep_assert_held_write(&memview_rwsem);
 	for (p = lo; p < hi; p++) {
 		struct memview_slice *s = &r->slices[(p - r->start_pfn) / pages];
 
