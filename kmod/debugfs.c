@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Administrator's view: /sys/kernel/debug/memview/{regions,slices}.
+ * Administrator's view: /sys/kernel/debug/memview/{regions,slices}, and
+ * the test hook fail_dst_verify.
  * Format: Documentation/ABI/testing/debugfs-memview.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -76,6 +77,8 @@ void memview_debugfs_init(void)
 			    &memview_regions_fops);
 	debugfs_create_file("slices", 0444, memview_debugfs_dir, NULL,
 			    &memview_slices_fops);
+	debugfs_create_atomic_t("fail_dst_verify", 0600, memview_debugfs_dir,
+				&memview_fail_dst_verify);
 }
 
 void memview_debugfs_exit(void)

@@ -35,7 +35,8 @@ static int memview_get_info(void *arg)
 			    MEMVIEW_FEATURE_RESIDENCY |
 			    MEMVIEW_FEATURE_AUTO |
 			    MEMVIEW_FEATURE_RAS |
-			    MEMVIEW_FEATURE_PIDFD;
+			    MEMVIEW_FEATURE_PIDFD |
+			    MEMVIEW_FEATURE_BAD_RANGES;
 	cmd->out_slice_size = memview_slice_size;
 	cmd->out_page_size = PAGE_SIZE;
 	idx = srcu_read_lock(&memview_srcu);

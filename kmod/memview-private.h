@@ -353,9 +353,10 @@ struct memview_dst_policy {
  * @moved: out: bit set for each page of the last batch that moved
  * @mce: slice pages of the last batch whose copy hit poison
  * @evac: evacuation (@demote false): destinations as memview_evac.to_slices
- *	says, copies verified with a second read into @bounce
+ *	says, copies verified: the source read again into the first page of
+ *	@bounce, the destination read back into the second, both compared
  * @to_slices: see memview_evac
- * @bounce: a page-sized buffer, for @evac
+ * @bounce: a buffer of two pages, for @evac
  * @policy: where the promoted pages of the batch go (memview_dst_policy())
  * @move_all: move pages other processes map too (MEMVIEW_MIGRATE_MOVE_ALL,
  *	or the placer for a process attached with CAP_SYS_NICE); @evac moves
@@ -386,6 +387,7 @@ int memview_migrate_pmd(struct memview_migration *m, struct mm_struct *mm,
 			struct vm_area_struct *vma, unsigned long start,
 			unsigned long end, struct memview_proc *proc);
 bool memview_vma_supported(struct vm_area_struct *vma);
+extern atomic_t memview_fail_dst_verify;
 int memview_demote(struct memview_migrate *cmd);
 int memview_promote(struct memview_migrate *cmd);
 int memview_evacuate_region(struct memview_region *r, u64 *moved);
@@ -469,6 +471,10 @@ void memview_ras_slice_init(struct memview_slice *s);
 void memview_ras_region_removing(struct memview_region *r, bool removing);
 void memview_ras_region_removed(struct memview_region *r);
 void memview_ras_copy_failed(unsigned long pfn);
+unsigned long memview_region_retire_pfns(struct memview_region *r,
+					 unsigned long pfn, unsigned long nr);
+unsigned long memview_bad_pages_restore(struct memview_region *r);
+void memview_bad_pages_save(struct memview_region *r, bool forget);
 int memview_ras_memory_failure(struct memview_region *r, unsigned long pfn,
 			       unsigned long nr_pages);
 u64 memview_poisoned_pages(void);

@@ -40,24 +40,55 @@ bool memview_vma_supported(struct vm_area_struct *vma)
 	       !(vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_SHARED));
 }
 
+/* What memview_copy_page() found. */
+enum memview_copy_result {
+	MEMVIEW_COPY_OK,
+	MEMVIEW_COPY_SRC_BAD,	/* the source hit poison, or read back different */
+	MEMVIEW_COPY_DST_BAD,	/* the destination hit poison when read back */
+};
+
+/*
+ * Read-backs of slice destinations still to fail as if they hit poison
+ * (debugfs fail_dst_verify): poison in a destination page cannot be made
+ * under QEMU TCG, and this is how the tests reach its retry path.  Never
+ * a DRAM destination: that would poison a good page of the kernel's.
+ */
+atomic_t memview_fail_dst_verify = ATOMIC_INIT(0);
+
 /*
  * Copy @spage to @dpage surviving a machine check on the source (slice
- * media may hold poison nobody has reported yet): false if the copy hit
- * poison.  @bounce, if not NULL, is a page-sized buffer: the source is read
- * a second time into it and compared with the copy.
+ * media may hold poison nobody has reported yet).  @bounce, if not NULL,
+ * is two pages: the source is read a second time into the first, the
+ * destination back into the second, and the two are compared.  Every read
+ * of slice memory goes through copy_mc_to_kernel(), the destination's too:
+ * poison there is an error returned, not a machine check in the kernel
+ * (Documentation/design.rst, "Machine checks").
  */
-static bool memview_copy_page(struct page *dpage, struct page *spage,
-			      void *bounce)
+static enum memview_copy_result memview_copy_page(struct page *dpage,
+						  struct page *spage,
+						  void *bounce)
 {
 	void *d = kmap_local_page(dpage), *s = kmap_local_page(spage);
-	bool ok = !copy_mc_to_kernel(d, s, PAGE_SIZE);
+	enum memview_copy_result ret = MEMVIEW_COPY_OK;
 
-	if (ok && bounce)
-		ok = !copy_mc_to_kernel(bounce, s, PAGE_SIZE) &&
-		     !memcmp(d, bounce, PAGE_SIZE);
+	if (copy_mc_to_kernel(d, s, PAGE_SIZE))
+		ret = MEMVIEW_COPY_SRC_BAD;
+	else if (bounce && copy_mc_to_kernel(bounce, s, PAGE_SIZE))
+		ret = MEMVIEW_COPY_SRC_BAD;
+	else if (bounce &&
+		 (copy_mc_to_kernel(bounce + PAGE_SIZE, d, PAGE_SIZE) ||
+		  (is_zone_device_page(dpage) &&
+		   atomic_add_unless(&memview_fail_dst_verify, -1, 0))))
+		ret = MEMVIEW_COPY_DST_BAD;
+	/*
+	 * Both reads succeeded but differ: the source is suspect (it is
+	 * unmapped and locked, nothing may write it), as it always was.
+	 */
+	else if (bounce && memcmp(bounce, bounce + PAGE_SIZE, PAGE_SIZE))
+		ret = MEMVIEW_COPY_SRC_BAD;
 	kunmap_local(s);
 	kunmap_local(d);
-	return ok;
+	return ret;
 }
 
 /* Give back a destination page that will not be used. */
@@ -201,6 +232,71 @@ static bool memview_node_allowed(struct mm_struct *mm, int nid)
 	}
 	rcu_read_unlock();
 	return ok;
+}
+
+
+/*
+* A destination page whose read-back hit poison, given back unused.  A
+ * slice page is an uncorrectable error on its slice (poisoned, so
+ * page_free retires it; the slice is fenced as for any such error),
+ * reported after the page is unlocked (memview_ras_copy_failed() wants no
+ * page lock of it) while our reference keeps it from being freed, and
+ * handed out again, before it is poisoned.  A DRAM page is handed to the
+ * kernel's memory_failure() once freed: x86 queues that only as task work
+ * of the task that took the machine check, which a kernel worker never
+ * runs.  Caller holds memview_srcu.
+ */
+static void memview_drop_bad_dst(struct page *dpage)
+{
+	unsigned long pfn = page_to_pfn(dpage);
+	bool slice = memview_pfn_to_slice(pfn);
+
+	unlock_page(dpage);
+	if (slice)
+		memview_ras_copy_failed(pfn);
+	put_page(dpage);
+	if (!slice)
+		memory_failure_queue(pfn, 0);
+}
+
+/* Destinations tried for one page whose copies keep failing on them. */
+#define MEMVIEW_COPY_TRIES	3
+
+/*
+ * Copy @spage to a new destination page (initialised and locked).  A
+ * destination that fails its read-back is dropped as bad and another one
+ * taken, up to MEMVIEW_COPY_TRIES: the source is fine, only its copy is
+ * not.  Returns the page, or ERR_PTR(-ENOSPC) (no destination),
+ * -EHWPOISON (the source is bad) or -EIO (every destination was bad).
+ * @spage is mapped at @addr of @vma.  Caller holds memview_srcu and the
+ * mmap lock.
+ */
+static struct page *memview_copy_to_new(struct memview_migration *m,
+					struct vm_area_struct *vma,
+					unsigned long addr, struct page *spage)
+{
+	struct page *dpage;
+	int tries;
+
+	memview_assert_regions();
+	mmap_assert_locked(vma->vm_mm);
+	for (tries = 0; tries < MEMVIEW_COPY_TRIES; tries++) {
+		dpage = memview_dst_page(m, vma, addr);
+		if (!dpage)
+			return ERR_PTR(-ENOSPC);
+		switch (memview_copy_page(dpage, spage,
+					  m->evac ? m->bounce : NULL)) {
+		case MEMVIEW_COPY_OK:
+			return dpage;
+		case MEMVIEW_COPY_SRC_BAD:
+			memview_drop_dst(dpage);
+			return ERR_PTR(-EHWPOISON);
+		case MEMVIEW_COPY_DST_BAD:
+			memview_drop_bad_dst(dpage);
+			break;
+		}
+	}
+	return ERR_PTR(-EIO);
 }
 
 /* Why page @i of the batch, which is not moved, stays where it is. */
@@ -393,17 +489,16 @@ int memview_migrate_pmd(struct memview_migration *m,
 			cmd->out_busy++;
 			continue;
 		}
-		dpage = memview_dst_page(m, vma, start + (i << PAGE_SHIFT));
-		if (!dpage) {
-			cmd->out_no_space++;
-			continue;
-		}
-		if (!memview_copy_page(dpage, spage,
-				       m->evac ? m->bounce : NULL)) {
-			memview_drop_dst(dpage);
-			cmd->out_busy++;
-			if (!m->demote)
-				__set_bit(i, m->mce);
+		dpage = memview_copy_to_new(m, vma, start + (i << PAGE_SHIFT),
+					    spage);
+		if (IS_ERR(dpage)) {
+			if (PTR_ERR(dpage) == -ENOSPC) {
+				cmd->out_no_space++;
+			} else {
+				cmd->out_busy++;
+				if (PTR_ERR(dpage) == -EHWPOISON && !m->demote)
+					__set_bit(i, m->mce);
+			}
 			continue;
 		}
 		m->dst[i] = migrate_pfn(page_to_pfn(dpage));
@@ -810,9 +905,11 @@ static int memview_evac_mm(struct mm_struct *mm, void *arg)
  * the pages of e->s in [e->lo, e->hi) it maps with migrate_vma_*: each
  * migration unmaps the page from every process through the rmap, and
  * restores the mappings to the copy.  Copies survive poison in the source
- * (copy_mc_to_kernel()) and are compared with a second read of it; a page
- * whose copy fails either way stays and is reported as an uncorrectable
- * error (memview_ras_copy_failed()).  Pages pinned or locked stay, for the
+ * (copy_mc_to_kernel()) and are verified by reading the source again and
+ * the destination back, both with copy_mc_to_kernel(); a page whose source
+ * fails either way stays and is reported as an uncorrectable error
+ * (memview_ras_copy_failed()); a destination that fails its read-back is
+ * reported (a slice page) and replaced by another.  Pages pinned or locked stay, for the
  * next pass.  Caller holds memview_srcu unless e->take_srcu.  Returns 0,
  * 1 if the slice stopped FENCING (e->fencing), -EINTR, -ENOMEM or -EAGAIN
  * (see memview_for_each_mm()).
@@ -825,7 +922,7 @@ int memview_evacuate(struct memview_evac *e)
 	x = kvzalloc(sizeof(*x), GFP_KERNEL);
 	if (!x)
 		return -ENOMEM;
-	x->m.bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	x->m.bounce = kmalloc(2 * PAGE_SIZE, GFP_KERNEL);
 	if (!x->m.bounce) {
 		kvfree(x);
 		return -ENOMEM;

@@ -26,9 +26,24 @@
 #define MEMVIEW_INJECT_MAX	1000000
 
 static struct workqueue_struct *memview_ras_wq;
+
+/*
+ * Known-bad physical pages, kept across the removal of their region so
+ * that adding the range again does not hand them out: pfn -> xa_mk_value(0).
+ * Entries are added when a slice page is poisoned and, for every poisoned
+ * page, when its region is removed; they go only with the module.  One
+ * entry per page of the regions ever added, at most (only CAP_SYS_ADMIN
+ * adds regions, so the memory is charged to nobody): about 9 bytes per
+ * entry when they are dense (a 64-slot xarray node per 64 pages), about
+ * 600 when they are scattered.  The xarray's own lock is the only one.
+ */
+static DEFINE_XARRAY(memview_bad_pfns);
 static void memview_evac_work(struct work_struct *work);
 
-/* protects memview_events[] and memview_event_next; a leaf lock */
+/*
+ * protects memview_events[] and memview_event_next; a leaf lock, taken
+ * inside a slice's lock by the evacuation worker
+ */
 static DEFINE_SPINLOCK(memview_events_lock);
 static struct memview_event memview_events[MEMVIEW_EVENTS];
 /* sequence number of the next event; the ring holds the last MEMVIEW_EVENTS */
@@ -242,12 +257,18 @@ static void memview_evac_work(struct work_struct *work)
 	e.new_state = new;
 	e.count = ev.moved;
 	e.pending = s->evac_pending;
-	spin_unlock_irq(&s->lock);
-
+	/*
+	 * The records go into the ring before the new state can be seen
+	 * (memview_events_lock nests inside the slice lock): a FENCE_WAIT
+	 * that returns on FENCED finds them there.
+	 */
 	if (news || new != old)
 		memview_event_emit(&e);
-	if (new != old) {
+	if (new != old)
 		memview_event_state(s, old, new, 0);
+	spin_unlock_irq(&s->lock);
+
+	if (new != old) {
 		pr_info("%s: slice %u %s: %llu pages moved, %llu poisoned, in %llu ms\n",
 			s->region->label, s->id,
 			new == MEMVIEW_SLICE_RETIRED ? "retired" : "fenced",
@@ -256,6 +277,91 @@ static void memview_evac_work(struct work_struct *work)
 		queue_delayed_work(memview_ras_wq, &s->evac_work,
 				   msecs_to_jiffies(s->evac_backoff_ms));
 	}
+}
+
+/*
+ * Remember @pfn as bad.  Best effort: if the allocation fails, the removal
+ * of its region records it again (memview_bad_pages_save()).
+ */
+static int memview_bad_pfn_record(unsigned long pfn)
+{
+	might_sleep();
+	return xa_err(xa_store(&memview_bad_pfns, pfn, xa_mk_value(0),
+			       GFP_KERNEL));
+}
+
+/**
+ * memview_region_retire_pfns - mark pages of a region not yet published bad
+ * @r: the region, not on memview_regions yet (memview_region_mutex held):
+ *	none of its pages is in use
+ * @pfn: first page
+ * @nr: pages from @pfn; what lies outside the slices is skipped
+ *
+ * Each page is retired (poisoned and never handed out) at once.  Returns
+ * the pages newly retired.
+ */
+unsigned long memview_region_retire_pfns(struct memview_region *r,
+					 unsigned long pfn, unsigned long nr)
+{
+	unsigned long pages = memview_slice_size >> PAGE_SHIFT, n = 0, p;
+	unsigned long lo = max(pfn, r->start_pfn), hi = min(pfn + nr, r->end_pfn);
+	bool in_use;
+
+	lockdep_assert_held(&memview_region_mutex);
+	for (p = lo; p < hi; p++) {
+		struct memview_slice *s = &r->slices[(p - r->start_pfn) / pages];
+
+		n += memview_slice_poison(s, p, &in_use);
+		WARN_ON_ONCE(in_use);
+	}
+	return n;
+}
+
+/*
+ * REGION_ADD: retire the pages of @r known to be bad from an earlier life
+ * of the range.  Caller holds memview_region_mutex; @r is not
+ * published yet.  Returns the pages retired.
+ */
+unsigned long memview_bad_pages_restore(struct memview_region *r)
+{
+	unsigned long pfn, n = 0;
+	void *entry;
+
+	lockdep_assert_held(&memview_region_mutex);
+	xa_for_each_range(&memview_bad_pfns, pfn, entry, r->start_pfn,
+			  r->end_pfn - 1)
+		n += memview_region_retire_pfns(r, pfn, 1);
+	return n;
+}
+
+/*
+ * REGION_REMOVE: remember every poisoned page of @r (off memview_regions,
+ * about to be freed) for the next REGION_ADD of its range; with @forget,
+ * forget instead every bad page of its range (REMOVE_FORGET_BAD: the media
+ * was replaced).
+ */
+void memview_bad_pages_save(struct memview_region *r, bool forget)
+{
+	unsigned long bit, lost = 0;
+	void *entry;
+	u32 i;
+
+	if (forget) {
+		xa_for_each_range(&memview_bad_pfns, bit, entry, r->start_pfn,
+				  r->end_pfn - 1)
+			xa_erase(&memview_bad_pfns, bit);
+		return;
+	}
+	for (i = 0; i < r->nr_slices; i++) {
+		struct memview_slice *s = &r->slices[i];
+
+		for_each_set_bit(bit, s->poison_map, s->nr_pages)
+			if (memview_bad_pfn_record(s->start_pfn + bit))
+				lost++;
+	}
+	if (lost)
+		pr_warn("%s: %lu poisoned pages not remembered (no memory): adding the range again hands them out\n",
+			r->label, lost);
 }
 
 /**
@@ -297,8 +403,10 @@ static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 	for (i = 0; ue && pfn && i < nr_pages; i++) {
 		bool used;
 
-		if (memview_slice_poison(s, pfn + i, &used))
+		if (memview_slice_poison(s, pfn + i, &used)) {
 			(*poisoned)++;
+			memview_bad_pfn_record(pfn + i);
+		}
 		else	/* poisoned before: still mapped? */
 			used = page_mapped(pfn_to_page(pfn + i));
 		in_use += used;
@@ -384,15 +492,19 @@ int memview_ras_memory_failure(struct memview_region *r, unsigned long pfn,
 }
 
 /*
- * memview's own copy of slice page @pfn hit poison (or read back different
- * data): an uncorrectable error.  Caller holds memview_srcu, an mmap lock
- * and no page lock of @pfn: the slice's worker unmaps the page.
+ * memview's own copy from slice page @pfn hit poison (or read back
+ * different data), or the read-back of @pfn as a copy's destination hit
+ * poison: an uncorrectable error.  Caller holds memview_srcu, an mmap
+ * lock and no page lock of @pfn: the slice's worker unmaps the page if it
+ * is mapped (a destination is not; its caller's put_page() retires it).
+ * Nothing for a pfn outside the slices (DRAM: the kernel's own).
  */
 void memview_ras_copy_failed(unsigned long pfn)
 {
 	struct memview_slice *s = memview_pfn_to_slice(pfn);
 	u64 poisoned;
 
+	memview_assert_regions();
 	if (s)
 		memview_slice_error(s, pfn, 1, MEMVIEW_ERROR_UNCORRECTABLE,
 				    MEMVIEW_SRC_MEMORY_FAILURE, 1, PFN_PHYS(pfn),
@@ -786,4 +898,5 @@ int memview_ras_init(void)
 void memview_ras_exit(void)
 {
 	destroy_workqueue(memview_ras_wq);
+	xa_destroy(&memview_bad_pfns);
 }

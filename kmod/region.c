@@ -122,7 +122,10 @@ static int memview_region_validate(struct memview_region_add *cmd)
 	u64 align = max_t(u64, PMD_SIZE, SUBSECTION_SIZE);
 	u64 end;
 
-	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
+	if (cmd->flags || cmd->__reserved || cmd->__reserved2 ||
+	    cmd->__reserved3)
+		return -EINVAL;
+	if (!cmd->nr_bad_ranges && cmd->bad_ranges)
 		return -EINVAL;
 	if (cmd->kind > MEMVIEW_REGION_KIND_MAX)
 		return -EINVAL;
@@ -137,7 +140,62 @@ static int memview_region_validate(struct memview_region_add *cmd)
 		return -EINVAL;
 	if (end >= (1ULL << MAX_PHYSMEM_BITS))
 		return -ERANGE;
+	if (cmd->nr_bad_ranges > MEMVIEW_MAX_BAD_RANGES)
+		return -E2BIG;
 	return 0;
+}
+
+/*
+ * The bad ranges of a validated @cmd, copied from userspace and checked to
+ * lie inside its range: NULL if it has none, else a kvmalloc()ed array of
+ * cmd->nr_bad_ranges entries (at most 64 KiB), or an ERR_PTR().
+ */
+static struct memview_bad_range *
+memview_region_bad_ranges(const struct memview_region_add *cmd)
+{
+	u64 last_byte = cmd->phys_addr + cmd->length - 1, last;
+	struct memview_bad_range *b;
+	u32 i;
+
+	if (!cmd->nr_bad_ranges)
+		return NULL;
+	b = kvmalloc_array(cmd->nr_bad_ranges, sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(b, u64_to_user_ptr(cmd->bad_ranges),
+			   cmd->nr_bad_ranges * sizeof(*b))) {
+		kvfree(b);
+		return ERR_PTR(-EFAULT);
+	}
+	for (i = 0; i < cmd->nr_bad_ranges; i++) {
+		if (!b[i].length || b[i].phys_addr < cmd->phys_addr ||
+		    check_add_overflow(b[i].phys_addr, b[i].length - 1, &last) ||
+		    last > last_byte) {
+			kvfree(b);
+			return ERR_PTR(-EINVAL);
+		}
+	}
+	return b;
+}
+
+/*
+ * Retire, before @r is published, the pages @bad names and those an
+ * earlier region over the same pages saw poisoned.  Returns their number.
+ */
+static u64 memview_region_retire_bad(struct memview_region *r,
+				     const struct memview_bad_range *bad,
+				     u32 nr)
+{
+	u64 n = memview_bad_pages_restore(r);
+	unsigned long first, last;
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		first = PHYS_PFN(bad[i].phys_addr);
+		last = PHYS_PFN(bad[i].phys_addr + bad[i].length - 1);
+		n += memview_region_retire_pfns(r, first, last - first + 1);
+	}
+	return n;
 }
 
 /*
@@ -199,7 +257,9 @@ static int memview_region_check_range(phys_addr_t start, u64 len)
 	return 0;
 }
 
-int memview_region_add(struct memview_region_add *cmd)
+/* REGION_ADD of a validated @cmd whose bad ranges are @bad. */
+static int memview_region_create(struct memview_region_add *cmd,
+				 const struct memview_bad_range *bad)
 {
 	u64 slices_len, nr_slices;
 	struct memview_region *r;
@@ -207,11 +267,6 @@ int memview_region_add(struct memview_region_add *cmd)
 	int ret, target_nid;
 	u32 i;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	ret = memview_region_validate(cmd);
-	if (ret)
-		return ret;
 	nr_slices = div64_u64(cmd->length, memview_slice_size);
 	slices_len = nr_slices * memview_slice_size;
 
@@ -280,6 +335,8 @@ int memview_region_add(struct memview_region_add *cmd)
 		goto out_release;
 	}
 
+	cmd->out_bad_pages = memview_region_retire_bad(r, bad,
+						       cmd->nr_bad_ranges);
 	__module_get(THIS_MODULE);
 	list_add_tail_rcu(&r->node, &memview_regions);
 	mutex_unlock(&memview_region_mutex);
@@ -287,9 +344,9 @@ int memview_region_add(struct memview_region_add *cmd)
 	if (target_nid != r->nid)
 		pr_info("%s: the range belongs to node %d, which is not online: mapped on node %d, the nearest online one\n",
 			r->label, target_nid, r->nid);
-	pr_info("%s: region %u %#llx-%#llx on node %d: %u slices, %llu bytes unusable\n",
+	pr_info("%s: region %u %#llx-%#llx on node %d: %u slices, %llu bytes unusable, %llu known-bad pages retired\n",
 		r->label, r->id, (u64)r->start, (u64)(r->start + r->length - 1),
-		r->nid, r->nr_slices, r->unusable);
+		r->nid, r->nr_slices, r->unusable, cmd->out_bad_pages);
 	cmd->out_region_id = r->id;
 	cmd->out_nr_slices = r->nr_slices;
 	cmd->out_nid = r->nid;
@@ -303,6 +360,25 @@ out_ida:
 out_unlock:
 	mutex_unlock(&memview_region_mutex);
 	memview_region_free(r);
+	return ret;
+}
+
+int memview_region_add(struct memview_region_add *cmd)
+{
+	struct memview_bad_range *bad;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = memview_region_validate(cmd);
+	if (ret)
+		return ret;
+	/* Copied before memview_region_mutex is taken: it may fault. */
+	bad = memview_region_bad_ranges(cmd);
+	if (IS_ERR(bad))
+		return PTR_ERR(bad);
+	ret = memview_region_create(cmd, bad);
+	kvfree(bad);
 	return ret;
 }
 
@@ -355,7 +431,8 @@ int memview_region_remove(struct memview_region_remove *cmd)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (cmd->flags & ~MEMVIEW_REGION_REMOVE_EVACUATE || cmd->__reserved)
+	if (cmd->flags & ~(MEMVIEW_REGION_REMOVE_EVACUATE |
+			   MEMVIEW_REGION_REMOVE_FORGET_BAD) || cmd->__reserved)
 		return -EINVAL;
 
 	mutex_lock(&memview_region_mutex);
@@ -379,6 +456,8 @@ int memview_region_remove(struct memview_region_remove *cmd)
 	/* Nobody finds the region any more once the readers are done. */
 	synchronize_srcu(&memview_srcu);
 	memview_ras_region_removed(r);
+	/* Adding the range again must not hand its bad pages out. */
+	memview_bad_pages_save(r, cmd->flags & MEMVIEW_REGION_REMOVE_FORGET_BAD);
 	/*
 	 * PG_hwpoison of retired pages: memview's, not the kernel's count
 	 * (section removal would subtract them from num_poisoned_pages).

@@ -98,7 +98,7 @@ fi_set require-end "$end"
 # survive allocation failures there (x86 init_memory_mapping() uses a failed
 # page-table allocation: a general protection fault in phys_pmd_init(), and
 # add_pages() WARNs), which tests the kernel, not memview, and the oops left
-# REGION_ADD's caller dead with memview_rwsem held.  So memremap_pages()
+# REGION_ADD's caller dead with the region lock held.  So memremap_pages()
 # itself does not fail in this pass; every allocation of memview's own
 # around it still can.
 # Its start from /proc/kallsyms, and 16 KiB from there (no sort of the

@@ -599,6 +599,10 @@ static unsigned char *place(struct fuzz *f, size_t ksize, size_t *size,
 	return f->arena + ARENA - room;
 }
 
+/* REGION_ADD's bad_ranges point here (or anywhere). */
+#define FUZZ_BAD_RANGES	8
+static struct memview_bad_range fuzz_bad[FUZZ_BAD_RANGES];
+
 /*
  * Build a struct for command @ci in @k (ksize bytes, zeroed by the caller):
  * random and boundary field values.
@@ -633,12 +637,37 @@ static void build(struct fuzz *f, int ci, void *k)
 			s->__reserved2 = any32(f);
 		if (chance(f, 5))
 			s->out_region_id = any32(f);
+		/* Bad ranges: mostly inside the range, a few anywhere. */
+		if (chance(f, 20)) {
+			n = below(f, FUZZ_BAD_RANGES + 1);
+			for (i = 0; i < n; i++) {
+				fuzz_bad[i].phys_addr = chance(f, 70) ?
+					s->phys_addr + below(f, s->length ? : 1) :
+					any64(f);
+				fuzz_bad[i].length = chance(f, 80) ?
+					below(f, 1 << 20) : any64(f);
+			}
+			s->bad_ranges = chance(f, 90) ? (__u64)(uintptr_t)fuzz_bad :
+					any64(f);
+			s->nr_bad_ranges = chance(f, 90) ? (__u32)n : any32(f);
+		} else if (chance(f, 5)) {
+			s->bad_ranges = any64(f);
+		}
+		if (chance(f, 5))
+			s->__reserved3 = any32(f);
+		if (chance(f, 5))
+			s->out_bad_pages = any64(f);
 		break;
 	}
 	case MEMVIEW_CMD_REGION_REMOVE: {
 		struct memview_region_remove *s = k;
 
-		s->flags = flags(f, MEMVIEW_REGION_REMOVE_EVACUATE);
+		/*
+		 * Always FORGET_BAD: the bad ranges fuzzed into our regions
+		 * must not retire pages of the tests that run after us.
+		 */
+		s->flags = flags(f, MEMVIEW_REGION_REMOVE_EVACUATE) |
+			   MEMVIEW_REGION_REMOVE_FORGET_BAD;
 		s->region_id = any_region(f);
 		s->__reserved = rsv(f);
 		break;
@@ -868,7 +897,8 @@ static void track(struct fuzz *f, int ci, const void *k, int ret)
 			f->own_regions[f->nown++] = a->out_region_id;
 		else
 			mv_region_remove(f->fd, a->out_region_id,
-					 MEMVIEW_REGION_REMOVE_EVACUATE, NULL);
+					 MEMVIEW_REGION_REMOVE_EVACUATE |
+					 MEMVIEW_REGION_REMOVE_FORGET_BAD, NULL);
 	} else if (ci + MEMVIEW_CMD_BASE == MEMVIEW_CMD_REGION_REMOVE) {
 		const struct memview_region_remove *r = k;
 
@@ -1643,13 +1673,15 @@ int main(int argc, char **argv)
 			       ret ? strerror(-ret) : "ok");
 			fails++;
 		}
-		ret = mv_region_remove(f.fd, f.own_regions[i], 0, NULL);
+		ret = mv_region_remove(f.fd, f.own_regions[i],
+				       MEMVIEW_REGION_REMOVE_FORGET_BAD, NULL);
 		if (ret) {
 			mv_log("REGION_REMOVE %u at the end: %s", f.own_regions[i],
 			       strerror(-ret));
 			fails++;
 			mv_region_remove(f.fd, f.own_regions[i],
-					 MEMVIEW_REGION_REMOVE_EVACUATE, NULL);
+					 MEMVIEW_REGION_REMOVE_EVACUATE |
+					 MEMVIEW_REGION_REMOVE_FORGET_BAD, NULL);
 		}
 	}
 	{

@@ -100,7 +100,8 @@ struct mv_fixture {
 
 /*
  * Body of a FIXTURE_TEARDOWN: detach, remove the region (EVACUATE, so pages
- * a failed test left behind do not block it) and close.  Failures are
+ * a failed test left behind do not block it; FORGET_BAD, so pages it
+ * poisoned are not retired in the next test's region) and close.  Failures are
  * reported, not ignored.
  */
 #define MV_FIXTURE_TEARDOWN(fx) do {					\
@@ -116,7 +117,8 @@ struct mv_fixture {
 	}								\
 	if ((fx)->region_added) {					\
 		__r = mv_region_remove((fx)->fd, (fx)->region_id,	\
-				       MEMVIEW_REGION_REMOVE_EVACUATE,	\
+				       MEMVIEW_REGION_REMOVE_EVACUATE |	\
+				       mv_forget_bad(&(fx)->info),	\
 				       NULL);				\
 		EXPECT_EQ(0, __r) TH_LOG("REGION_REMOVE %u: %s",	\
 					 (fx)->region_id,		\

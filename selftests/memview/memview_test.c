@@ -314,10 +314,14 @@ int mv_wait_region_used(int fd, __u32 region_id, __u64 want, int timeout_ms,
 int mv_remove_overlapping(int fd, __u64 start, __u64 size, bool stale)
 {
 	struct memview_region_entry *r;
+	struct memview_info info;
 	__u64 evacuated;
 	int ret, removed = 0;
 	__u32 n, i;
 
+	ret = mv_get_info(fd, &info);
+	if (ret)
+		return ret;
 	ret = mv_region_list(fd, &r, &n);
 	if (ret)
 		return ret;
@@ -326,8 +330,8 @@ int mv_remove_overlapping(int fd, __u64 start, __u64 size, bool stale)
 		    r[i].phys_addr + r[i].length <= start)
 			continue;
 		ret = mv_region_remove(fd, r[i].id,
-				       MEMVIEW_REGION_REMOVE_EVACUATE,
-				       &evacuated);
+				       MEMVIEW_REGION_REMOVE_EVACUATE |
+				       mv_forget_bad(&info), &evacuated);
 		if (stale || ret)
 			mv_log("removing %sregion %u (%#llx+%#llx): %s, %llu pages evacuated",
 			       stale ? "stale " : "", r[i].id,

@@ -60,6 +60,16 @@ void mv_region_add_init(struct memview_region_add *add, __u64 start,
 int mv_region_add(int fd, __u64 start, __u64 length, __u32 kind,
 		  const char *label, struct memview_region_add *out);
 int mv_region_remove(int fd, __u32 id, __u32 flags, __u64 *evacuated);
+/*
+ * REGION_REMOVE_FORGET_BAD if the module has it, else 0: the fixtures
+ * remove their regions with it, so that the pages a test poisoned are not
+ * retired again for the next test (Documentation/ras.rst).
+ */
+static inline __u32 mv_forget_bad(const struct memview_info *info)
+{
+	return info->out_features & MEMVIEW_FEATURE_BAD_RANGES ?
+	       MEMVIEW_REGION_REMOVE_FORGET_BAD : 0;
+}
 
 /*
  * REGION_LIST / SLICE_LIST / PROC_LIST into a malloc()ed array sized by a

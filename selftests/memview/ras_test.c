@@ -1869,6 +1869,301 @@ TEST_F_TIMEOUT(ras, fence_mmap_writer_progress, 240)
 	mv_check_data(_metadata, buf, 0, len, MV_PAT_STAMP, fx->pid, sum);
 	mv_unmap_anon(buf, len);
 	ASSERT_EQ(0, mv_unfence(fx->fd, em.sid, 0, &f));
+
+/* --- known-bad pages: destinations and re-added regions ----------------- */
+
+#define FAIL_DST_VERIFY	"/sys/kernel/debug/memview/fail_dst_verify"
+
+/*
+ * The page frame of each page of [buf, buf + len) from /proc/self/pagemap
+ * (frame numbers need CAP_SYS_ADMIN), 0 for a page not present.
+ */
+static int pagemap_pfns(const void *buf, size_t len, __u64 *pfn)
+{
+	size_t n = len / PS, i;
+	ssize_t got;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return -errno;
+	got = pread(fd, pfn, n * 8, (uintptr_t)buf / PS * 8);
+	close(fd);
+	if (got != (ssize_t)(n * 8))
+		return got < 0 ? -errno : -EIO;
+	for (i = 0; i < n; i++)
+		pfn[i] = pfn[i] >> 63 ? pfn[i] & ((1ULL << 55) - 1) : 0;
+	return 0;
+}
+
+/* ERROR_INJECT of an uncorrectable error on the (free) page at @phys. */
+static void inject_ue_free(struct __test_metadata *_metadata, int fd,
+			   __u64 phys)
+{
+	struct memview_error e;
+	int ret;
+
+	mv_error_init(&e);
+	e.phys_addr = phys;
+	e.severity = MEMVIEW_ERROR_UNCORRECTABLE;
+	e.source = MEMVIEW_SRC_INJECT;
+	ret = mv_ioctl(fd, MEMVIEW_IOCTL_ERROR_INJECT, &e);
+	ASSERT_EQ(0, ret) TH_LOG("ERROR_INJECT %#llx: %s",
+				 (unsigned long long)phys, strerror(-ret));
+	EXPECT_EQ(1ULL, e.out_pages_poisoned);
+}
+
+/*
+ * Every pfn of @pfn[0..n) present, inside [lo, hi) and none of @bad[0..nbad);
+ * returns whether one of them is @want (0: none wanted).
+ */
+static bool check_pfns(struct __test_metadata *_metadata, const __u64 *pfn,
+		       size_t n, __u64 lo, __u64 hi, const __u64 *bad,
+		       size_t nbad, __u64 want)
+{
+	bool seen = false;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		EXPECT_TRUE(pfn[i] >= lo && pfn[i] < hi)
+			TH_LOG("page %zu at pfn %#llx, outside the region", i,
+			       (unsigned long long)pfn[i]);
+		for (k = 0; k < nbad; k++)
+			EXPECT_NE(bad[k], pfn[i])
+				TH_LOG("page %zu is on poisoned pfn %#llx", i,
+				       (unsigned long long)pfn[i]);
+		seen |= want && pfn[i] == want;
+	}
+	return seen;
+}
+
+/*
+ * A page poisoned while free is remembered across REGION_REMOVE: the same
+ * range added again has it poisoned from the start (SLICE_LIST,
+ * out_bad_pages) and the allocator passes over it.  Page 0 of each slice
+ * is poisoned: the first page a fresh slice hands out, so a demotion into
+ * the re-added region reaches it; pagemap shows page 1 used, page 0 not.
+ */
+TEST_F_TIMEOUT(ras, poison_remembered, 180)
+{
+	struct mv_fixture *fx = &self->f;
+	struct memview_slice_entry *s;
+	struct memview_region_add a;
+	size_t len = 64 * PS;
+	__u64 bad[64], pfn[64], sum, lo, hi;
+	__u32 n, i;
+	bool seen = false;
+	char *buf;
+	int ret;
+
+	MV_SETUP_SKIPPED();
+	if (!(fx->info.out_features & MEMVIEW_FEATURE_BAD_RANGES))
+		SKIP(return, "module without MEMVIEW_FEATURE_BAD_RANGES");
+	s = region_slices(_metadata, fx, &n);
+	if (n > 64)
+		n = 64;
+	for (i = 0; i < n; i++) {
+		bad[i] = s[i].phys_addr / PS;
+		inject_ue_free(_metadata, fx->fd, s[i].phys_addr);
+	}
+	free(s);
+
+	ret = mv_region_remove(fx->fd, fx->region_id,
+			       MEMVIEW_REGION_REMOVE_EVACUATE, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("REGION_REMOVE: %s", strerror(-ret));
+	fx->region_added = false;
+	ret = mv_region_add(fx->fd, fx->range.start, fx->range.size,
+			    fx->range.kind, fx->range.label, &a);
+	ASSERT_EQ(0, ret) TH_LOG("REGION_ADD again: %s", strerror(-ret));
+	fx->region_added = true;
+	fx->region_id = a.out_region_id;
+	EXPECT_EQ((__u64)n, a.out_bad_pages);
+
+	s = region_slices(_metadata, fx, &i);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(1ULL, s[i].poisoned_pages) mv_slice_print(&s[i]);
+		EXPECT_EQ(s[i].total_pages - 1, s[i].free_pages);
+		EXPECT_EQ((__u32)MEMVIEW_SLICE_ONLINE, s[i].state);
+		EXPECT_EQ(0ULL, s[i].uncorrectable_errors);
+	}
+	lo = s[0].phys_addr / PS;
+	hi = lo + (__u64)n * s[0].total_pages;
+	free(s);
+
+	buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, buf);
+	sum = mv_fill(buf, 0, len, MV_PAT_STAMP, fx->pid);
+	mv_demote_all(_metadata, fx, fx->pid, buf, len);
+	ASSERT_EQ(0, pagemap_pfns(buf, len, pfn));
+	for (i = 0; i < n && !seen; i++)
+		seen = check_pfns(_metadata, pfn, len / PS, lo, hi, bad, n,
+				  bad[i] + 1);
+	EXPECT_TRUE(seen) TH_LOG("no page landed next to a poisoned one: the allocator never reached it");
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_STAMP, fx->pid, sum);
+	mv_unmap_anon(buf, len);
+}
+
+/* Set the fail_dst_verify hook; false if debugfs does not have it. */
+static bool set_fail_dst_verify(unsigned int n)
+{
+	FILE *f = fopen(FAIL_DST_VERIFY, "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fprintf(f, "%u\n", n) > 0;
+	return !fclose(f) && ok;
+}
+
+static int get_fail_dst_verify(void)
+{
+	FILE *f = fopen(FAIL_DST_VERIFY, "r");
+	int n = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/*
+ * Demote @len of @buf, return the slice that took it (all of it), after
+ * poisoning the first @k pages (free) of every slice without fencing on
+ * uncorrectable errors.  *bad gets their pfns, *nbad their number.
+ */
+static __u32 demote_among_poison(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(ras) *self, char *buf,
+				 size_t len, __u32 k, __u64 *bad,
+				 size_t *nbad, size_t room)
+{
+	struct mv_fixture *fx = &self->f;
+	struct memview_slice_entry *s;
+	__u32 n, i, j, src = 0;
+	__u64 pages = 0;
+
+	set_ras_policy(_metadata, self, 16, MEMVIEW_RAS_FENCE_ON_CE);
+	s = region_slices(_metadata, fx, &n);
+	*nbad = 0;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < k && *nbad < room; j++) {
+			bad[(*nbad)++] = s[i].phys_addr / PS + j;
+			inject_ue_free(_metadata, fx->fd, s[i].phys_addr + j * PS);
+		}
+	free(s);
+	mv_demote_all(_metadata, fx, fx->pid, buf, len);
+	EXPECT_EQ(0, mv_residency_slice(fx->fd, fx->pid, buf, len, &src,
+					&pages));
+	EXPECT_EQ((__u64)(len / PS), pages);
+	return src;
+}
+
+/*
+ * Evacuation never copies into a page poisoned while free: the first
+ * pages of every slice are poisoned (the policy keeps the slices in
+ * service), a slice holding a buffer is fenced, and pagemap shows every
+ * destination in the other slices, none on a poisoned pfn, one on the
+ * first page after them (so the allocator did reach them).
+ */
+TEST_F_TIMEOUT(ras, evac_skips_poisoned, 180)
+{
+	struct mv_fixture *fx = &self->f;
+	size_t len = 64 * PS, nbad, i;
+	struct memview_slice_entry e;
+	struct memview_slice_fence f;
+	__u64 bad[64], pfn[64], sum, lo, hi;
+	bool seen = false;
+	__u32 src;
+	char *buf;
+	int ret;
+
+	MV_SETUP_SKIPPED();
+	if (fx->nr_slices < 2)
+		SKIP(return, "the region has one slice: nowhere to evacuate to");
+	buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, buf);
+	sum = mv_fill(buf, 0, len, MV_PAT_STAMP, fx->pid);
+	src = demote_among_poison(_metadata, self, buf, len, 4, bad, &nbad, 64);
+	get_slice(_metadata, fx->fd, src, &e);
+	track(_metadata, self, src);
+	ret = mv_fence(fx->fd, src, MEMVIEW_FENCE_WAIT, &f);
+	ASSERT_EQ(0, ret) TH_LOG("FENCE %u: %s", src, strerror(-ret));
+	EXPECT_EQ((__u32)MEMVIEW_SLICE_FENCED, f.out_state);
+	EXPECT_EQ((__u64)(len / PS), f.out_evac_moved);
+	EXPECT_EQ(0ULL, mv_residency_in(fx->fd, fx->pid, buf, len, src));
+	mv_check_residency(_metadata, fx, fx->pid, buf, len, 0, len / PS);
+
+	ASSERT_EQ(0, pagemap_pfns(buf, len, pfn));
+	lo = fx->range.start / PS;
+	hi = lo + fx->nr_slices * (MV_SLICE_SIZE / PS);
+	for (i = 0; i < nbad; i += 4)
+		if (bad[i] != e.phys_addr / PS)
+			seen |= check_pfns(_metadata, pfn, len / PS, lo, hi,
+					   bad, nbad, bad[i] + 4);
+	EXPECT_TRUE(seen) TH_LOG("no destination right after the poisoned pages");
+	for (i = 0; i < len / PS; i++)
+		EXPECT_FALSE(pfn[i] >= e.phys_addr / PS &&
+			     pfn[i] < e.phys_addr / PS + e.total_pages);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_STAMP, fx->pid, sum);
+	mv_unmap_anon(buf, len);
+}
+
+/*
+ * The retry of a destination whose read-back fails: poison in a
+ * destination page cannot be produced under TCG, so the debugfs hook
+ * fail_dst_verify makes the next read-back fail as poison would.  The
+ * evacuation still moves every page, intact; the bad destination is an
+ * uncorrectable error on its slice, retired (poisoned_pages + 1).
+ */
+TEST_F_TIMEOUT(ras, evac_dst_verify_retry, 180)
+{
+	struct mv_fixture *fx = &self->f;
+	size_t len = 16 * PS, nbad;
+	struct memview_slice_entry *s;
+	struct memview_slice_fence f;
+	__u64 bad[1], sum, ue0 = 0, poisoned0 = 0, ue1 = 0, poisoned1 = 0;
+	__u32 src, n, i;
+	char *buf;
+	int ret;
+
+	MV_SETUP_SKIPPED();
+	if (fx->nr_slices < 2)
+		SKIP(return, "the region has one slice: nowhere to evacuate to");
+	if (get_fail_dst_verify() < 0)
+		SKIP(return, "no %s (debugfs)", FAIL_DST_VERIFY);
+	buf = mv_map_anon(len, 0, false);
+	ASSERT_NE(NULL, buf);
+	sum = mv_fill(buf, 0, len, MV_PAT_RANDOM, 5);
+	src = demote_among_poison(_metadata, self, buf, len, 0, bad, &nbad, 0);
+	s = region_slices(_metadata, fx, &n);
+	for (i = 0; i < n; i++)
+		if (s[i].id != src) {
+			ue0 += s[i].uncorrectable_errors;
+			poisoned0 += s[i].poisoned_pages;
+		}
+	free(s);
+
+	ASSERT_TRUE(set_fail_dst_verify(1));
+	track(_metadata, self, src);
+	ret = mv_fence(fx->fd, src, MEMVIEW_FENCE_WAIT, &f);
+	EXPECT_EQ(0, get_fail_dst_verify());
+	set_fail_dst_verify(0);
+	ASSERT_EQ(0, ret) TH_LOG("FENCE %u: %s", src, strerror(-ret));
+	EXPECT_EQ((__u32)MEMVIEW_SLICE_FENCED, f.out_state);
+	EXPECT_EQ((__u64)(len / PS), f.out_evac_moved);
+	mv_check_residency(_metadata, fx, fx->pid, buf, len, 0, len / PS);
+	mv_check_data(_metadata, buf, 0, len, MV_PAT_RANDOM, 5, sum);
+
+	s = region_slices(_metadata, fx, &n);
+	for (i = 0; i < n; i++)
+		if (s[i].id != src) {
+			ue1 += s[i].uncorrectable_errors;
+			poisoned1 += s[i].poisoned_pages;
+		}
+	free(s);
+	EXPECT_EQ(ue0 + 1, ue1);
+	EXPECT_EQ(poisoned0 + 1, poisoned1);
+	mv_unmap_anon(buf, len);
 }
 
 TEST_HARNESS_MAIN

@@ -264,7 +264,8 @@ static void add_fails(struct __test_metadata *_metadata, int fd,
 				   add->flags, add->size,
 				   ret ? strerror(-ret) : "success");
 	if (!ret)
-		mv_region_remove(fd, add->out_region_id, 0, NULL);
+		mv_region_remove(fd, add->out_region_id,
+				 MEMVIEW_REGION_REMOVE_FORGET_BAD, NULL);
 	EXPECT_EQ(before, nr_regions(_metadata, fd));
 }
 
@@ -578,6 +579,101 @@ TEST_F(region, add_reserved_nonzero)
 	add_fails(_metadata, self->f.fd, &a, -EINVAL);
 }
 
+/*
+ * REGION_ADD with a list of bad ranges: every page they touch is poisoned
+ * (retired) from the start, in SLICE_LIST and out_bad_pages; the rest of
+ * the region is free.
+ */
+TEST_F(region, add_bad_ranges)
+{
+	__u64 start = self->f.range.start, pages;
+	struct memview_bad_range bad[3];
+	struct memview_slice_entry *s;
+	struct memview_region_add a;
+	struct mv_totals t;
+	__u32 n;
+	int ret;
+
+	MV_SETUP_SKIPPED();
+	if (!(self->f.info.out_features & MEMVIEW_FEATURE_BAD_RANGES))
+		SKIP(return, "module without MEMVIEW_FEATURE_BAD_RANGES");
+	/* One byte; two pages from a range across a page boundary; a sector. */
+	bad[0] = (struct memview_bad_range){ start + 5 * MV_PAGE_SIZE + 17, 1 };
+	bad[1] = (struct memview_bad_range){ start + 9 * MV_PAGE_SIZE - 512, 1024 };
+	bad[2] = (struct memview_bad_range){ start + MV_SLICE_SIZE - 512, 512 };
+	pages = 4;
+	mv_region_add_init(&a, start, self->f.range.size, self->f.range.kind,
+			   "bad");
+	a.bad_ranges = (__u64)(uintptr_t)bad;
+	a.nr_bad_ranges = 3;
+	ret = mv_ioctl(self->f.fd, MEMVIEW_IOCTL_REGION_ADD, &a);
+	ASSERT_EQ(0, ret) TH_LOG("REGION_ADD: %s", strerror(-ret));
+	EXPECT_EQ(pages, a.out_bad_pages);
+	ASSERT_EQ(0, mv_region_totals(self->f.fd, a.out_region_id, &t));
+	EXPECT_EQ(pages, t.poisoned_pages);
+	EXPECT_EQ(t.total_pages - pages, t.free_pages);
+	ASSERT_EQ(0, mv_slice_list(self->f.fd, MEMVIEW_SLICE_LIST_REGION,
+				   a.out_region_id, &s, &n));
+	ASSERT_LE(1U, n);
+	EXPECT_EQ(pages, s[0].poisoned_pages);
+	EXPECT_EQ((__u32)MEMVIEW_SLICE_ONLINE, s[0].state);
+	free(s);
+	EXPECT_EQ(0, mv_region_remove(self->f.fd, a.out_region_id,
+				      MEMVIEW_REGION_REMOVE_FORGET_BAD, NULL));
+	/* Forgotten: added again without the list, nothing is poisoned. */
+	ASSERT_EQ(0, mv_region_add(self->f.fd, start, self->f.range.size,
+				   self->f.range.kind, "bad", &a));
+	EXPECT_EQ(0ULL, a.out_bad_pages);
+	ASSERT_EQ(0, mv_region_totals(self->f.fd, a.out_region_id, &t));
+	EXPECT_EQ(0ULL, t.poisoned_pages);
+	EXPECT_EQ(0, mv_region_remove(self->f.fd, a.out_region_id, 0, NULL));
+}
+
+/* The errors of a bad-range list: each one leaves no region behind. */
+TEST_F(region, add_bad_ranges_invalid)
+{
+	__u64 start = self->f.range.start, size = self->f.range.size;
+	struct memview_bad_range *many, bad;
+	struct memview_region_add a;
+
+	MV_SETUP_SKIPPED();
+	if (!(self->f.info.out_features & MEMVIEW_FEATURE_BAD_RANGES))
+		SKIP(return, "module without MEMVIEW_FEATURE_BAD_RANGES");
+#define ADD_BAD(_ptr, _nr, _err) do {					\
+	mv_region_add_init(&a, start, size, self->f.range.kind, "x");	\
+	a.bad_ranges = (__u64)(uintptr_t)(_ptr);			\
+	a.nr_bad_ranges = (_nr);					\
+	add_fails(_metadata, self->f.fd, &a, (_err));			\
+} while (0)
+	/* Outside the range: before it, after it, across its end. */
+	bad = (struct memview_bad_range){ start - MV_PAGE_SIZE, 1 };
+	ADD_BAD(&bad, 1, -EINVAL);
+	bad = (struct memview_bad_range){ start + size, 1 };
+	ADD_BAD(&bad, 1, -EINVAL);
+	bad = (struct memview_bad_range){ start + size - 1, 2 };
+	ADD_BAD(&bad, 1, -EINVAL);
+	/* Empty, and wrapping. */
+	bad = (struct memview_bad_range){ start, 0 };
+	ADD_BAD(&bad, 1, -EINVAL);
+	bad = (struct memview_bad_range){ start, ~0ULL };
+	ADD_BAD(&bad, 1, -EINVAL);
+	/* A pointer without a count; a count without a readable array. */
+	ADD_BAD(&bad, 0, -EINVAL);
+	ADD_BAD(8, 1, -EFAULT);
+	/* Too many, even if readable. */
+	many = calloc(MEMVIEW_MAX_BAD_RANGES + 1, sizeof(*many));
+	ASSERT_NE(NULL, many);
+	for (size_t i = 0; i <= MEMVIEW_MAX_BAD_RANGES; i++)
+		many[i] = (struct memview_bad_range){ start, 1 };
+	ADD_BAD(many, MEMVIEW_MAX_BAD_RANGES + 1, -E2BIG);
+	free(many);
+	/* Reserved. */
+	mv_region_add_init(&a, start, size, self->f.range.kind, "x");
+	a.__reserved3 = 1;
+	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+#undef ADD_BAD
+}
+
 /* A label that fills its 32 bytes without a NUL gives EINVAL. */
 TEST_F(region, add_label_unterminated)
 {
@@ -646,12 +742,35 @@ TEST_F(region, add_short_struct)
 	MV_SETUP_SKIPPED();
 	mv_region_add_init(&a, self->f.range.start, self->f.range.size,
 			   self->f.range.kind, "x");
-	a.size = sizeof(a) - 8;
+	/* Shorter than the first version (which ends at out_unusable_bytes). */
+	a.size = offsetof(struct memview_region_add, bad_ranges) - 8;
 	add_fails(_metadata, self->f.fd, &a, -EINVAL);
 	a.size = 8;
 	add_fails(_metadata, self->f.fd, &a, -EINVAL);
 	a.size = 0;
 	add_fails(_metadata, self->f.fd, &a, -EINVAL);
+}
+
+/*
+ * The first version of the struct (before MEMVIEW_FEATURE_BAD_RANGES, up to
+ * out_unusable_bytes) is accepted: old userspace keeps working.
+ */
+TEST_F(region, add_struct_v1)
+{
+	struct memview_region_add a;
+	int ret;
+
+	MV_SETUP_SKIPPED();
+	mv_region_add_init(&a, self->f.range.start, self->f.range.size,
+			   self->f.range.kind, "v1");
+	a.size = offsetof(struct memview_region_add, bad_ranges);
+	a.out_bad_pages = 12345;	/* past the struct: not written back */
+	ret = mv_ioctl(self->f.fd, MEMVIEW_IOCTL_REGION_ADD, &a);
+	ASSERT_EQ(0, ret) TH_LOG("REGION_ADD of the v1 struct: %s",
+				 strerror(-ret));
+	EXPECT_EQ(12345ULL, a.out_bad_pages);
+	EXPECT_EQ(0, mv_region_remove(self->f.fd, a.out_region_id,
+				      MEMVIEW_REGION_REMOVE_FORGET_BAD, NULL));
 }
 
 /* A longer struct is refused (E2BIG) if its tail is not zero. */

@@ -459,6 +459,9 @@ TEST_F(uninit, region_add_remove)
 	memset(&a.out_region_id, POISON,
 	       sizeof(a) - offsetof(struct memview_region_add, out_region_id));
 	a.__reserved2 = 0;
+	a.bad_ranges = 0;	/* inputs past the out_ fields */
+	a.nr_bad_ranges = 0;
+	a.__reserved3 = 0;
 	ASSERT_EQ(0, mv_ioctl(fx->fd, MEMVIEW_IOCTL_REGION_ADD, &a));
 	fx->region_added = true;
 	fx->region_id = a.out_region_id;
@@ -467,6 +470,7 @@ TEST_F(uninit, region_add_remove)
 	CHECK_OUT(&a, out_nid);
 	CHECK_ZERO(&a, __reserved2);
 	CHECK_OUT(&a, out_unusable_bytes);
+	CHECK_OUT(&a, out_bad_pages);
 
 	memset(&rm, POISON, sizeof(rm));
 	rm.size = sizeof(rm);

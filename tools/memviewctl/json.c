@@ -449,6 +449,7 @@ struct json_object *info_to_json(const struct memview_info *info,
 {
 	static const char *const features[] = {
 		"region_evacuate", "promote_node", "residency", "auto", "ras",
+		"pidfd", "bad_ranges",
 	};
 	struct json_object *o = json_object_new_object(), *a;
 	char name[32];

@@ -57,7 +57,8 @@ struct range {
 
 static const char add_usage[] =
 	"usage: memviewctl add-region (--cxl REGION | --pmem NAMESPACE | --range START:SIZE)\n"
-	"                             [--label NAME] [-f] [-j|-t] [-H]\n"
+	"                             [--label NAME] [--bad-range ADDR:LEN]... [-f]\n"
+	"                             [-j|-t] [-H]\n"
 	"\n"
 	"Give a physical range to memview as a cold tier; it is carved into slices.\n"
 	"\n"
@@ -67,6 +68,8 @@ static const char add_usage[] =
 	"  -l, --label NAME        name shown by list (default: the region or namespace\n"
 	"                          name, or \"raw\"); at most 31 printable ASCII\n"
 	"                          characters\n"
+	"  -B, --bad-range ADDR:LEN  known-bad memory inside the range (repeatable):\n"
+	"                          its pages are retired before the region takes any\n"
 	"  -f, --force             disable the namespace or dax device holding the range\n"
 	"                          without asking\n"
 	MV_OUTPUT_HELP
@@ -74,15 +77,19 @@ static const char add_usage[] =
 	"\n"
 	"A namespace or dax device that holds the range is disabled first (memview\n"
 	"overwrites what was stored there); on a terminal you are asked, otherwise\n"
-	"--force is needed.  remove-region enables it again.\n";
+	"--force is needed.  remove-region enables it again.  For --pmem the\n"
+	"badblocks of the namespace's region (libndctl) are retired as well.\n";
 
 static const char remove_usage[] =
-	"usage: memviewctl remove-region <ID|LABEL>... [--evacuate]\n"
-	"       memviewctl remove-region --all [--evacuate]\n"
+	"usage: memviewctl remove-region <ID|LABEL>... [--evacuate] [--forget-bad]\n"
+	"       memviewctl remove-region --all [--evacuate] [--forget-bad]\n"
 	"\n"
 	"Take regions back from memview, and enable again what add-region disabled.\n"
+	"memview remembers the region's poisoned pages for the next add-region of\n"
+	"the range, unless --forget-bad.\n"
 	"\n"
 	"  -e, --evacuate   first move every page still in the region back to DRAM\n"
+	"      --forget-bad forget its known-bad pages (the media was replaced)\n"
 	"  -a, --all        every region\n"
 	"  -h, --help       this text\n";
 
@@ -591,6 +598,63 @@ static int parse_range(const char *arg, struct range *r)
 	return rc;
 }
 
+/* Known-bad ranges for REGION_ADD's bad_ranges. */
+struct bad_list {
+	struct memview_bad_range v[MEMVIEW_MAX_BAD_RANGES];
+	uint32_t n;
+};
+
+/*
+ * Add [start, start + len) clipped to @r; nothing if it lies outside.
+ * -E2BIG when the list is full.
+ */
+static int bad_list_add(struct bad_list *b, const struct range *r,
+			uint64_t start, uint64_t len)
+{
+	uint64_t lo = start > r->start ? start : r->start;
+	uint64_t hi = start + len < r->start + r->size ? start + len :
+							 r->start + r->size;
+
+	if (lo >= hi)
+		return 0;
+	if (b->n == MEMVIEW_MAX_BAD_RANGES)
+		return -E2BIG;
+	b->v[b->n].phys_addr = lo;
+	b->v[b->n].length = hi - lo;
+	b->n++;
+	return 0;
+}
+
+/*
+ * The badblocks of PMEM namespace @name's region inside @r, from libndctl.
+ * The region's list, not the namespace's: the namespace's comes from its
+ * block device, which a namespace in devdax or raw mode, or disabled, does
+ * not have.  Offsets are 512-byte sectors from the region's start.
+ */
+static int pmem_badblocks(struct ndctl_ctx *ctx, const char *name,
+			  const struct range *r, struct bad_list *b)
+{
+	struct ndctl_namespace *ndns = find_namespace(ctx, name);
+	struct ndctl_region *region;
+	struct badblock *bb;
+	unsigned long long base;
+	int rc;
+
+	if (!ndns)
+		return -ENODEV;
+	region = ndctl_namespace_get_region(ndns);
+	base = ndctl_region_get_resource(region);
+	if (base == ULLONG_MAX)
+		return -EACCES;
+	ndctl_region_badblock_foreach(region, bb) {
+		rc = bad_list_add(b, r, base + bb->offset * 512,
+				  (uint64_t)bb->len * 512);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int cmd_add_region(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -598,6 +662,7 @@ int cmd_add_region(int argc, char **argv)
 		{ "pmem",	required_argument,	NULL, 'p' },
 		{ "range",	required_argument,	NULL, 'r' },
 		{ "label",	required_argument,	NULL, 'l' },
+		{ "bad-range",	required_argument,	NULL, 'B' },
 		{ "force",	no_argument,		NULL, 'f' },
 		{ "help",	no_argument,		NULL, 'h' },
 		MV_OUTPUT_LONGOPTS,
@@ -606,6 +671,9 @@ int cmd_add_region(int argc, char **argv)
 	const char *cxl = NULL, *pmem = NULL, *range_arg = NULL, *label = NULL;
 	struct memview_region_add add = { 0 };
 	struct memview_region_entry *regions = NULL, entry;
+	struct range user_bad[16];
+	struct bad_list *bad = NULL;
+	int nr_user_bad = 0;
 	struct holder holders[MAX_HOLDERS];
 	struct ndctl_ctx *ctx = NULL;
 	struct mv_output out = { 0 };
@@ -618,7 +686,7 @@ int cmd_add_region(int argc, char **argv)
 	char question[512], sz[SIZE_STR_LEN];
 	size_t len;
 
-	while ((c = mv_getopt(argc, argv, "c:p:r:l:fh" MV_OUTPUT_SHORTOPTS,
+	while ((c = mv_getopt(argc, argv, "c:p:r:l:B:fh" MV_OUTPUT_SHORTOPTS,
 			      longopts)) != -1) {
 		if (mv_output_opt(&out, c))
 			continue;
@@ -634,6 +702,15 @@ int cmd_add_region(int argc, char **argv)
 			break;
 		case 'l':
 			label = optarg;
+			break;
+		case 'B':
+			if (nr_user_bad == (int)(sizeof(user_bad) / sizeof(user_bad[0])))
+				return mv_usage_err("at most %zu --bad-range options",
+						    sizeof(user_bad) / sizeof(user_bad[0]));
+			if (parse_range(optarg, &user_bad[nr_user_bad]))
+				return mv_usage_err("invalid bad range '%s' (want ADDR:LEN, e.g. 0x140001000:4K)",
+						    optarg);
+			nr_user_bad++;
 			break;
 		case 'f':
 			force = true;
@@ -703,6 +780,33 @@ int cmd_add_region(int argc, char **argv)
 		goto out;
 	}
 
+	/* Bad memory is read before anything is disabled (a namespace's list). */
+	bad = calloc(1, sizeof(*bad));
+	if (!bad) {
+		mv_err(ENOMEM, NULL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < (uint32_t)nr_user_bad; i++) {
+		if (user_bad[i].start < r.start ||
+		    user_bad[i].start + user_bad[i].size > r.start + r.size) {
+			mv_err(EINVAL, NULL, "bad range 0x%" PRIx64 "+0x%" PRIx64
+			       " is not inside 0x%" PRIx64 "+0x%" PRIx64,
+			       user_bad[i].start, user_bad[i].size, r.start, r.size);
+			goto out;
+		}
+		bad_list_add(bad, &r, user_bad[i].start, user_bad[i].size);
+	}
+	if (pmem) {
+		rc = pmem_badblocks(ctx, pmem, &r, bad);
+		if (rc) {
+			mv_err(rc, rc == -E2BIG ? "more than memview takes in one call" : NULL,
+			       "cannot read the badblocks of %s", pmem);
+			goto out;
+		}
+	}
+	if (bad->n)
+		mv_info("%u known-bad ranges in the range", bad->n);
+
 	rc = find_holders(ctx, &r, holders, &nr_holders);
 	if (rc == -E2BIG)
 		mv_err(rc, NULL, "too many devices hold range 0x%" PRIx64 "+0x%" PRIx64,
@@ -747,6 +851,10 @@ int cmd_add_region(int argc, char **argv)
 	add.phys_addr = r.start;
 	add.length = r.size;
 	snprintf(add.label, sizeof(add.label), "%s", label);
+	if (bad->n) {
+		add.bad_ranges = (uintptr_t)bad->v;
+		add.nr_bad_ranges = bad->n;
+	}
 	rc = MV_IOCTL(fd, MEMVIEW_IOCTL_REGION_ADD, &add);
 	if (rc) {
 		add_error(rc, &r, info.out_slice_size);
@@ -783,12 +891,16 @@ int cmd_add_region(int argc, char **argv)
 	}
 	fflush(stdout);
 	fprintf(stderr, "added 1 region (%u slices)\n", add.out_nr_slices);
+	if (add.out_bad_pages)
+		fprintf(stderr, "retired %" PRIu64 " known-bad pages\n",
+			(uint64_t)add.out_bad_pages);
 	ret = 0;
 	goto out;
 
 undo:
 	enable_again(ctx, holders, nr_disabled);
 out:
+	free(bad);
 	free(regions);
 	if (ctx)
 		ndctl_unref(ctx);
@@ -848,14 +960,15 @@ static uint64_t region_used_pages(int fd, uint32_t id, uint64_t fallback)
 }
 
 static int remove_one(int fd, const struct memview_region_entry *re,
-		      bool evacuate)
+		      bool evacuate, bool forget)
 {
 	struct memview_region_remove rm = { 0 };
 	char hint[128];
 	int rc;
 
 	rm.region_id = re->id;
-	rm.flags = evacuate ? MEMVIEW_REGION_REMOVE_EVACUATE : 0;
+	rm.flags = (evacuate ? MEMVIEW_REGION_REMOVE_EVACUATE : 0) |
+		   (forget ? MEMVIEW_REGION_REMOVE_FORGET_BAD : 0);
 	rc = MV_IOCTL(fd, MEMVIEW_IOCTL_REGION_REMOVE, &rm);
 	if (rc == -EBUSY && !evacuate) {
 		mv_err(rc, "use --evacuate to move them to DRAM first",
@@ -894,12 +1007,13 @@ int cmd_remove_region(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "evacuate",	no_argument,	NULL, 'e' },
+		{ "forget-bad",	no_argument,	NULL, 'F' },
 		{ "all",	no_argument,	NULL, 'a' },
 		{ "help",	no_argument,	NULL, 'h' },
 		{ 0 }
 	};
 	struct memview_region_entry *regions = NULL;
-	bool evacuate = false, all = false, *picked = NULL;
+	bool evacuate = false, forget = false, all = false, *picked = NULL;
 	uint32_t nr = 0, i, idx = 0;
 	int c, fd, rc, failed = 0, removed = 0;
 
@@ -907,6 +1021,9 @@ int cmd_remove_region(int argc, char **argv)
 		switch (c) {
 		case 'e':
 			evacuate = true;
+			break;
+		case 'F':
+			forget = true;
 			break;
 		case 'a':
 			all = true;
@@ -951,7 +1068,7 @@ int cmd_remove_region(int argc, char **argv)
 	for (i = 0; i < nr; i++) {
 		if (!picked[i])
 			continue;
-		if (remove_one(fd, &regions[i], evacuate))
+		if (remove_one(fd, &regions[i], evacuate, forget))
 			failed++;
 		else
 			removed++;

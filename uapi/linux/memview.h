@@ -58,6 +58,7 @@ enum memview_features {
 	MEMVIEW_FEATURE_AUTO		= 1 << 3, /* placer, policy, stats */
 	MEMVIEW_FEATURE_RAS		= 1 << 4, /* fence, errors, events */
 	MEMVIEW_FEATURE_PIDFD		= 1 << 5, /* MEMVIEW_PIDFD */
+	MEMVIEW_FEATURE_BAD_RANGES	= 1 << 6, /* region_add.bad_ranges */
 };
 
 /*
@@ -119,6 +120,17 @@ enum memview_region_kind {
  * @out_nid: NUMA node the range was mapped on
  * @__reserved2: must be 0
  * @out_unusable_bytes: bytes at the end of the range that are not in a slice
+ *
+ * Fields below came with MEMVIEW_FEATURE_BAD_RANGES (a smaller struct, or
+ * zeroes, means no list):
+ * @bad_ranges: user pointer to an array of struct memview_bad_range: known
+ *	bad memory (namespace badblocks, a CXL poison list), retired before
+ *	the region takes pages; 0 if @nr_bad_ranges is 0
+ * @nr_bad_ranges: entries in @bad_ranges, 0..MEMVIEW_MAX_BAD_RANGES
+ * @__reserved3: must be 0
+ * @out_bad_pages: pages retired before the region was published: those of
+ *	@bad_ranges and those memview saw poisoned in an earlier region over
+ *	the same physical pages
  */
 struct memview_region_add {
 	__u32 size;
@@ -133,13 +145,40 @@ struct memview_region_add {
 	__s32 out_nid;
 	__u32 __reserved2;
 	__aligned_u64 out_unusable_bytes;
+	/* MEMVIEW_FEATURE_BAD_RANGES */
+	__aligned_u64 bad_ranges;
+	__u32 nr_bad_ranges;
+	__u32 __reserved3;
+	__aligned_u64 out_bad_pages;
 };
 #define MEMVIEW_IOCTL_REGION_ADD _IO(MEMVIEW_TYPE, MEMVIEW_CMD_REGION_ADD)
+
+/* Entries memview_region_add.bad_ranges may hold (more: -E2BIG). */
+#define MEMVIEW_MAX_BAD_RANGES	4096
+
+/**
+ * struct memview_bad_range - bad memory in a memview_region_add range
+ * @phys_addr: first bad byte
+ * @length: bytes, at least 1; every page the range touches is retired
+ *
+ * The range must lie inside [phys_addr, phys_addr + length) of the
+ * region being added (-EINVAL); a part in its unusable tail is ignored.
+ */
+struct memview_bad_range {
+	__aligned_u64 phys_addr;
+	__aligned_u64 length;
+};
 
 /* memview_region_remove.flags */
 enum memview_region_remove_flags {
 	/* migrate every page still in the region back to DRAM first */
 	MEMVIEW_REGION_REMOVE_EVACUATE	= 1 << 0,
+	/*
+	 * forget the region's known-bad pages (the media was replaced):
+	 * otherwise the next REGION_ADD over them retires them again
+	 * (MEMVIEW_FEATURE_BAD_RANGES)
+	 */
+	MEMVIEW_REGION_REMOVE_FORGET_BAD = 1 << 1,
 };
 
 /**

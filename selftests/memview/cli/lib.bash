@@ -409,7 +409,8 @@ cleanup() {
 	fi
 	if [[ -e /dev/memview && -x $MEMVIEWCTL ]] &&
 		[[ $("$MEMVIEWCTL" list -R --json 2>/dev/null | jq length 2>/dev/null) != 0 ]]; then
-		"$MEMVIEWCTL" remove-region --all --evacuate >&2 || rc=1
+		# --forget-bad: pages a test poisoned are not retired in the next one's
+		"$MEMVIEWCTL" remove-region --all --evacuate --forget-bad >&2 || rc=1
 	fi
 	rm -rf "$TMPD"
 	case $rc in
