@@ -81,6 +81,12 @@ static struct memview_slice *memview_pick_slice(void)
 	return best;
 }
 
+/* Has some slice room for a page now?  Caller holds memview_srcu. */
+bool memview_slices_take_pages(void)
+{
+	return memview_pick_slice();
+}
+
 static struct page *memview_slice_alloc(struct memview_slice *s)
 {
 	unsigned long flags, bit;

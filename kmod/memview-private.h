@@ -210,6 +210,7 @@ bool memview_slice_poison(struct memview_slice *s, unsigned long pfn,
 			  bool *in_use);
 unsigned long memview_slice_used(struct memview_slice *s);
 bool memview_slice_takes_pages(u32 state);
+bool memview_slices_take_pages(void);
 u32 memview_slice_set_state(struct memview_slice *s, u32 state);
 
 /**

@@ -430,6 +430,23 @@ int memview_migrate_pmd(struct memview_migration *m,
 				memview_count_skipped(m, i);
 		return 0;
 	}
+	/*
+	 * No slice can take a page: don't unmap the batch (and drain every
+	 * CPU's LRU lists, as migrate_vma_setup() does) for nothing.
+	 */
+	if (m->demote && !m->evac && !memview_slices_take_pages()) {
+		for (i = 0; i < n; i++) {
+			if (m->mask && !test_bit(i, m->mask))
+				continue;
+			if (!test_bit(i, m->shared) &&
+			    (m->kinds[i] == want ||
+			     m->kinds[i] == MEMVIEW_PTE_THP))
+				cmd->out_no_space++;
+			else
+				memview_count_skipped(m, i);
+		}
+		return 0;
+	}
 
 	/*
 	 * Only the span of the pages wanted: every page collected is unmapped
