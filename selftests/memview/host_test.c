@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -1073,6 +1074,49 @@ TEST_F_TIMEOUT(host, promote_node_within_the_cpuset, 600)
 	mv_log("CXL region on node %d; nodes with memory: %s", a.out_nid,
 	       online);
 	EXPECT_EQ(0, mv_region_remove(self->fd, a.out_region_id, 0, NULL));
+}
+
+/*
+ * Reading events is decided by the credentials the device was opened
+ * with: nobody may read from a descriptor root opened (a monitor handed
+ * on), not from one it opened itself.
+ */
+TEST_F(host, events_follow_the_opener)
+{
+	struct memview_event ev;
+	struct mv_chan c;
+	int rootfd, st;
+	pid_t pid;
+
+	rootfd = open(MEMVIEW_DEVICE, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, rootfd);
+	pid = mv_chan_fork(&c);
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct pollfd pfd = { .events = POLLIN };
+		int own;
+
+		if (mv_drop_privileges())
+			_exit(10);
+		/* Nothing is waiting: EAGAIN, not EPERM. */
+		if (read(rootfd, &ev, sizeof(ev)) != -1 || errno != EAGAIN)
+			_exit(11);
+		pfd.fd = rootfd;
+		if (poll(&pfd, 1, 0) < 0 || (pfd.revents & POLLERR))
+			_exit(12);
+		own = open(MEMVIEW_DEVICE, O_RDONLY | O_NONBLOCK);
+		if (own < 0)
+			_exit(13);
+		if (read(own, &ev, sizeof(ev)) != -1 || errno != EPERM)
+			_exit(14);
+		_exit(0);
+	}
+	st = mv_wait_child(pid, 30000);
+	EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st))
+		TH_LOG("child status %#x (11: reading root's descriptor as nobody failed; 14: nobody's own descriptor read)",
+		       st);
+	mv_chan_close(&c);
+	close(rootfd);
 }
 
 TEST_HARNESS_MAIN

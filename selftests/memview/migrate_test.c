@@ -556,6 +556,39 @@ TEST_F_TIMEOUT(migrate, thp, MV_SLOW_TIMEOUT)
 }
 
 /*
+ * A THP mapped by PTEs (an mprotect() of one of its pages split the PMD
+ * mapping, the folio stays whole) cannot be migrated by a module: DEMOTE
+ * reports all its pages as out_thp_split_failed and leaves them in DRAM
+ * (Documentation/design.rst, Large folios).
+ */
+TEST_F_TIMEOUT(migrate, pte_mapped_thp, MV_SLOW_TIMEOUT)
+{
+	size_t len = 4 * MV_MIB, huge = 2 * MV_MIB, pages = mv_pages(huge);
+	struct memview_migrate m;
+	long huge_kb;
+	char *buf;
+
+	MV_SETUP_SKIPPED();
+	buf = mv_map_anon(len, 2 * MV_MIB, true);
+	ASSERT_NE(NULL, buf);
+	mv_fill(buf, 0, len, MV_PAT_STAMP, self->f.pid);
+	huge_kb = mv_anon_huge_kb(buf);
+	if (huge_kb < 2048) {
+		mv_unmap_anon(buf, len);
+		SKIP(return, "no huge page was allocated (AnonHugePages %ld kB)",
+		     huge_kb);
+	}
+	ASSERT_EQ(0, mprotect(buf + MV_PAGE_SIZE, MV_PAGE_SIZE, PROT_READ));
+	ASSERT_EQ(0, mv_demote(self->f.fd, self->f.pid, buf, huge, &m));
+	mv_migrate_print("DEMOTE", &m);
+	EXPECT_EQ(0ULL, m.out_moved);
+	EXPECT_EQ((__u64)pages, m.out_thp_split_failed);
+	mv_check_residency(_metadata, &self->f, self->f.pid, buf, huge, pages,
+			   0);
+	mv_unmap_anon(buf, len);
+}
+
+/*
  * One call over three adjacent VMAs (private anon, shared anon, private
  * anon): the private pages move, the shared ones are out_unsupported.
  */
