@@ -1869,6 +1869,7 @@ TEST_F_TIMEOUT(ras, fence_mmap_writer_progress, 240)
 	mv_check_data(_metadata, buf, 0, len, MV_PAT_STAMP, fx->pid, sum);
 	mv_unmap_anon(buf, len);
 	ASSERT_EQ(0, mv_unfence(fx->fd, em.sid, 0, &f));
+}
 
 /* --- known-bad pages: destinations and re-added regions ----------------- */
 
