@@ -54,6 +54,18 @@ static inline bool memview_pmdp_test_and_clear_young(pmd_t *pmdp)
 	       test_and_clear_bit(_PAGE_BIT_ACCESSED,
 				  (unsigned long *)pmdp);
 }
+/*
+ * Make every CPU that switches back to @mm flush its TLB entries first, as
+ * flush_tlb_mm_range() does before it interrupts the CPUs in mm_cpumask():
+ * a CPU that left @mm keeps its entries under their PCID and flushes them
+ * at switch_mm() only if the mm's generation is newer than the one it
+ * flushed at.  The kernel's helper (inc_mm_tlb_gen()) is hidden from
+ * modules; this is its body, a full barrier before mm_cpumask() is read.
+ */
+static inline void memview_inc_mm_tlb_gen(struct mm_struct *mm)
+{
+	atomic64_inc_return(&mm->context.tlb_gen);
+}
 #else
 #error "memview's access-bit sampler knows x86-64 page tables only"
 #endif

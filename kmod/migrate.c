@@ -236,15 +236,19 @@ static bool memview_node_allowed(struct mm_struct *mm, int nid)
 
 
 /*
-* A destination page whose read-back hit poison, given back unused.  A
+ * A destination page whose read-back hit poison, given back unused.  A
  * slice page is an uncorrectable error on its slice (poisoned, so
  * page_free retires it; the slice is fenced as for any such error),
  * reported after the page is unlocked (memview_ras_copy_failed() wants no
  * page lock of it) while our reference keeps it from being freed, and
- * handed out again, before it is poisoned.  A DRAM page is handed to the
- * kernel's memory_failure() once freed: x86 queues that only as task work
- * of the task that took the machine check, which a kernel worker never
- * runs.  Caller holds memview_srcu.
+ * handed out again, before it is poisoned.  A DRAM page goes to the
+ * kernel's memory_failure(), queued (x86 queues it only as task work of
+ * the task that took the machine check, which a kernel worker never runs;
+ * called here, under an mmap lock, it could wait for an mf_mutex holder
+ * that waits for that lock), and our reference is never dropped: freed
+ * before the queued handling marks it, the page could be allocated again
+ * and its poison consumed.  A poisoned page is never reused, as the kernel
+ * keeps its own.  Caller holds memview_srcu.
  */
 static void memview_drop_bad_dst(struct page *dpage)
 {
@@ -252,11 +256,12 @@ static void memview_drop_bad_dst(struct page *dpage)
 	bool slice = memview_pfn_to_slice(pfn);
 
 	unlock_page(dpage);
-	if (slice)
+	if (slice) {
 		memview_ras_copy_failed(pfn);
-	put_page(dpage);
-	if (!slice)
+		put_page(dpage);
+	} else {
 		memory_failure_queue(pfn, 0);
+	}
 }
 
 /* Destinations tried for one page whose copies keep failing on them. */
@@ -681,8 +686,9 @@ static int memview_migrate(struct memview_migrate *cmd, bool demote)
 			ret = memview_migrate_step(m, mm, &addr, end, proc);
 			mmap_read_unlock(mm);
 		}
-		srcu_read_unlock(&memview_srcu, idx);
+		/* Before the read side ends: see memview_scan_and_place(). */
 		mmput(mm);
+		srcu_read_unlock(&memview_srcu, idx);
 		if (!ret && addr < end && fatal_signal_pending(current))
 			ret = -EINTR;
 		cond_resched();

@@ -1090,12 +1090,15 @@ static void memview_flush_tlb_local(void *unused)
 }
 
 /*
- * Flush the TLB entries of @mm: on the CPUs of its mm_cpumask() only, which
- * x86 keeps as every CPU that may hold them (flush_tlb_mm() is not
- * exported).  A round never interrupts CPUs that have not run the process.
+ * Flush the TLB entries of @mm as flush_tlb_mm() (not exported) does on
+ * x86: bump the mm's TLB generation, so that a CPU that left the mm with
+ * its entries still tagged by their PCID flushes them when it switches
+ * back, and interrupt only the CPUs in its mm_cpumask() now.  A round never
+ * interrupts CPUs that are not running the process.
  */
 static void memview_flush_tlb_mm(struct mm_struct *mm)
 {
+	memview_inc_mm_tlb_gen(mm);
 	on_each_cpu_mask(mm_cpumask(mm), memview_flush_tlb_local, NULL, true);
 }
 
@@ -1125,7 +1128,8 @@ static bool memview_check_exec(struct memview_proc *p, struct task_struct *task)
 
 /*
  * The scan and the moves of one round, with the process's memcg active:
- * its heat entries are charged to it (memview_heat_store()).
+ * its heat entries are charged to it (memview_heat_store()).  Puts the
+ * round's reference on sc->mm.
  */
 static void memview_scan_and_place(struct memview_scan *sc,
 				   struct memview_migration *m, ktime_t t0)
@@ -1157,6 +1161,12 @@ static void memview_scan_and_place(struct memview_scan *sc,
 	p->pass_hot += sc->hot;
 	memview_place(sc, m);
 	mmap_read_unlock(sc->mm);
+	/*
+	 * The mm goes before the SRCU read side ends: a process that exited
+	 * during the round has its pages freed before a region removal that
+	 * waits for the readers looks at them.
+	 */
+	mmput(sc->mm);
 	srcu_read_unlock(&memview_srcu, idx);
 	set_active_memcg(old_memcg);
 	mem_cgroup_put(memcg);
@@ -1175,7 +1185,13 @@ static void memview_round_proc(struct memview_proc *p,
 	task = get_pid_task(p->pid, PIDTYPE_TGID);
 	if (!task)
 		return;
+	/*
+	 * An exec replaces the mm, the credentials and the exec id under
+	 * exec_update_lock: held for reading, the three seen belong together.
+	 */
+	down_read(&task->signal->exec_update_lock);
 	sc->mm = memview_check_exec(p, task) ? get_task_mm(task) : NULL;
+	up_read(&task->signal->exec_update_lock);
 	put_task_struct(task);
 	if (!sc->mm)
 		return;
@@ -1207,8 +1223,7 @@ static void memview_round_proc(struct memview_proc *p,
 	}
 	/* Only the process's: the totals count the placer's own rounds. */
 	atomic64_inc(&p->stats.rounds);
-	mmput(sc->mm);
-	sc->mm = NULL;
+	sc->mm = NULL;	/* put by memview_scan_and_place() */
 }
 
 static int memview_placer_fn(void *unused)

@@ -247,13 +247,38 @@ static struct task_struct *memview_get_task(pid_t nr, u32 flags,
  * May whoever attached @p manage @task (the check of memview_may_access(),
  * made with @p's credentials)?
  */
-bool memview_proc_may_keep(struct memview_proc *p, struct task_struct *task)
+static bool memview_cred_may_access(const struct cred *cred,
+				    struct task_struct *task)
 {
-	const struct cred *old = override_creds(p->cred);
+	const struct cred *old = override_creds(cred);
 	bool ok = memview_may_access(task);
 
 	revert_creds(old);
 	return ok;
+}
+
+bool memview_proc_may_keep(struct memview_proc *p, struct task_struct *task)
+{
+	return memview_cred_may_access(p->cred, task);
+}
+
+/*
+ * The exec id of @task, read under its exec_update_lock with a check that
+ * @cred may manage it: an exec between a check and a later read would
+ * leave the process attached under credentials it no longer has, with an
+ * exec id the placer would never see change.  0, -EPERM or -EINTR.
+ */
+static int memview_exec_id_checked(struct task_struct *task,
+				   const struct cred *cred, u64 *exec_id)
+{
+	bool ok;
+
+	if (down_read_killable(&task->signal->exec_update_lock))
+		return -EINTR;
+	*exec_id = READ_ONCE(task->self_exec_id);
+	ok = memview_cred_may_access(cred, task);
+	up_read(&task->signal->exec_update_lock);
+	return ok ? 0 : -EPERM;
 }
 
 /* Stop managing @p (the placer found it may not keep it). */
@@ -317,10 +342,11 @@ static int memview_proc_may_insert(struct pid *pid, bool adopt)
 }
 
 /*
- * Attach @pid with @flags for whoever has @cred, which has been checked.
- * The cheap checks come first: an adoption the placer retries at every
- * fault of an unwanted child starts no sampler.  The fault sampler starts
- * before the entry is listed, so the placer never sees a half-made entry.
+ * Attach @pid with @flags for whoever has @cred, if @cred may manage it
+ * (checked with its exec id: memview_exec_id_checked()).  The cheap checks
+ * come first: an adoption the placer retries at every fault of an
+ * unwanted child starts no sampler.  The fault sampler starts before the
+ * entry is listed, so the placer never sees a half-made entry.
  */
 static int memview_proc_attach_pid(struct pid *pid, u32 flags, u64 budget,
 				   const struct cred *cred, bool adopt)
@@ -333,8 +359,10 @@ static int memview_proc_attach_pid(struct pid *pid, u32 flags, u64 budget,
 	task = get_pid_task(pid, PIDTYPE_TGID);
 	if (!task)
 		return -ESRCH;
-	exec_id = READ_ONCE(task->self_exec_id);
+	ret = memview_exec_id_checked(task, cred, &exec_id);
 	put_task_struct(task);
+	if (ret)
+		return ret;
 
 	mutex_lock(&memview_procs_lock);
 	ret = memview_proc_may_insert(pid, adopt);
@@ -365,15 +393,6 @@ static int memview_proc_attach_pid(struct pid *pid, u32 flags, u64 budget,
  */
 int memview_proc_adopt(struct memview_proc *parent, struct pid *pid)
 {
-	struct task_struct *task = get_pid_task(pid, PIDTYPE_TGID);
-	bool ok;
-
-	if (!task)
-		return -ESRCH;
-	ok = !(task->flags & PF_KTHREAD) && memview_proc_may_keep(parent, task);
-	put_task_struct(task);
-	if (!ok)
-		return -EPERM;
 	return memview_proc_attach_pid(pid, parent->flags, parent->dram_budget,
 				       parent->cred, true);
 }

@@ -522,8 +522,12 @@ int memview_region_list(struct memview_region_list *cmd)
 		srcu_read_unlock(&memview_srcu, idx);
 		return -ENOMEM;
 	}
-	for_each_memview_region(r)
+	/* A region added since the count is left for the next call. */
+	for_each_memview_region(r) {
+		if (n == count)
+			break;
 		memview_region_fill_entry(r, &buf[n++]);
+	}
 	srcu_read_unlock(&memview_srcu, idx);
 
 	cmd->num_regions = n;
@@ -607,7 +611,8 @@ int memview_slice_list(struct memview_slice_list *cmd)
 	for_each_memview_region(r) {
 		if (one && r->id != cmd->region_id)
 			continue;
-		for (i = 0; i < r->nr_slices; i++)
+		/* The slices of a region added since the count: next call. */
+		for (i = 0; i < r->nr_slices && n < count; i++)
 			memview_slice_fill_entry(&r->slices[i], &buf[n++]);
 	}
 	srcu_read_unlock(&memview_srcu, idx);

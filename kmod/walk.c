@@ -185,6 +185,7 @@ struct memview_residency_walk {
 	struct memview_slice *slices[MEMVIEW_BATCH_PAGES];
 	u64 *per_slice;
 	struct memview_slice **by_pos;
+	u32 nr_slices;		/* entries in @per_slice and @by_pos */
 };
 
 static void memview_residency_vma(struct vm_area_struct *vma,
@@ -217,7 +218,8 @@ static void memview_residency_vma(struct vm_area_struct *vma,
 				u32 pos = memview_slice_pos(w->slices[i]);
 
 				cmd->out_slice_pages++;
-				if (pos != U32_MAX) {
+				/* Not a slice of a region added since the count. */
+				if (pos < w->nr_slices) {
 					w->per_slice[pos]++;
 					w->by_pos[pos] = w->slices[i];
 				}
@@ -271,6 +273,7 @@ int memview_residency(struct memview_residency *cmd)
 
 	idx = srcu_read_lock(&memview_srcu);
 	nr_slices = memview_nr_slices();
+	w->nr_slices = nr_slices;
 	w->per_slice = kvcalloc(max(nr_slices, 1U), sizeof(u64), GFP_KERNEL);
 	w->by_pos = kvcalloc(max(nr_slices, 1U), sizeof(void *), GFP_KERNEL);
 	out = kvcalloc(max(nr_slices, 1U), sizeof(*out), GFP_KERNEL);
