@@ -432,7 +432,7 @@ static long long ipis_in_rounds(int fd, __u64 rounds)
  */
 TEST_F_TIMEOUT(host, tlb_flush_stays_on_the_process_cpus, 300)
 {
-	const __u64 rounds = 16;
+	const __u64 rounds = 32;
 	size_t len = 4 * MV_MIB;
 	long long base, tiered;
 	struct memview_stats s0, s1;
