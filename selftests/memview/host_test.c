@@ -1119,4 +1119,69 @@ TEST_F(host, events_follow_the_opener)
 	close(rootfd);
 }
 
+/*
+ * More tiered processes than pages_per_round: each still gets a PMD's
+ * worth of scanning a round (pages_per_round / n would be 0, and no
+ * process's scan would ever move on).
+ */
+TEST_F_TIMEOUT(host, many_processes_all_scanned, 600)
+{
+	enum { N = 600 };
+	struct memview_policy p, saved;
+	struct memview_stats s;
+	static pid_t kids[N];
+	int i, ret, scanned = 0;
+
+	ASSERT_EQ(0, mv_get_policy(self->fd, &saved));
+	memset(&p, 0, sizeof(p));
+	p.valid = MEMVIEW_POLICY_PAGES_PER_ROUND;
+	p.pages_per_round = 512;
+	ASSERT_EQ(0, mv_set_policy(self->fd, &p));
+	for (i = 0; i < N; i++) {
+		fflush(NULL);
+		kids[i] = fork();
+		if (kids[i] < 0)
+			break;
+		if (!kids[i]) {
+			pause();
+			_exit(0);
+		}
+		ret = mv_attach_flags(self->fd, kids[i], MEMVIEW_ATTACH_AUTO, 0);
+		if (ret) {
+			mv_log("PROC_ATTACH of child %d: %s", i, strerror(-ret));
+			break;
+		}
+	}
+	EXPECT_EQ(N, i);
+	if (i == N) {
+		__u64 before[6] = { 0 };
+
+		/* Scanned since all N are tiered, not while fewer were. */
+		ASSERT_EQ(0, mv_wait_rounds(self->fd, 1, NULL));
+		for (int j = 0; j < 6; j++)
+			if (!mv_stats(self->fd, kids[j * (N / 6)], &s))
+				before[j] = s.out_pages_scanned;
+		ret = mv_wait_rounds(self->fd, 3, NULL);
+		EXPECT_EQ(0, ret);
+		for (int j = 0; j < 6; j++) {
+			if (mv_stats(self->fd, kids[j * (N / 6)], &s))
+				continue;
+			scanned += s.out_pages_scanned > before[j];
+		}
+		mv_log("%d of 6 sampled processes scanned in 3 rounds, with %d tiered and pages_per_round 512",
+		       scanned, N);
+		EXPECT_EQ(6, scanned);
+	}
+	for (int j = 0; j < N && j <= i; j++)
+		if (kids[j] > 0)
+			kill(kids[j], SIGKILL);
+	for (int j = 0; j < N && j <= i; j++)
+		if (kids[j] > 0)
+			waitpid(kids[j], NULL, 0);
+	saved.flags = 0;
+	saved.valid = MEMVIEW_POLICY_ALL;
+	saved.__reserved = 0;
+	EXPECT_EQ(0, mv_set_policy(self->fd, &saved));
+}
+
 TEST_HARNESS_MAIN
