@@ -153,7 +153,7 @@ struct page *memview_alloc_page_locked(struct memview_slice_pick *pick)
 	struct page *page;
 
 	while ((page = memview_alloc_page(pick))) {
-		zone_device_page_init(page);	/* locks it */
+		memview_zone_device_page_init(page, &pick->slice->region->pgmap);
 		if (!PageHWPoison(page))
 			break;
 		unlock_page(page);
@@ -167,7 +167,7 @@ void memview_page_free(struct page *page)
 {
 	unsigned long pfn = page_to_pfn(page), flags, bit;
 	struct memview_region *r =
-		container_of(page->pgmap, struct memview_region, pgmap);
+		container_of(memview_page_pgmap(page), struct memview_region, pgmap);
 	struct memview_slice *s;
 
 	s = &r->slices[(pfn - r->start_pfn) / (memview_slice_size >> PAGE_SHIFT)];

@@ -174,6 +174,7 @@ static struct page *memview_promote_page(struct memview_migration *m,
 	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NOWARN;
 	struct memview_dst_policy *d = &m->policy;
 	nodemask_t mask = d->allowed;
+	struct folio *folio;
 	int nid = d->local;
 
 	if (m->nid != NUMA_NO_NODE)	/* MIGRATE_NODE: that node only */
@@ -194,7 +195,8 @@ static struct page *memview_promote_page(struct memview_migration *m,
 	}
 	if (nid == NUMA_NO_NODE || nid >= MAX_NUMNODES || !node_online(nid))
 		nid = first_node(mask);
-	return __alloc_pages(gfp, 0, nid, &mask);
+	folio = __folio_alloc(gfp, 0, nid, &mask);
+	return folio ? &folio->page : NULL;
 }
 
 /* A destination page, initialised and locked, or NULL. */
@@ -734,13 +736,13 @@ static bool memview_vma_links_anon_vma(struct vm_area_struct *vma,
 	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
 	struct anon_vma_chain *avc;
 
-	if ((mapping & PAGE_MAPPING_FLAGS) != PAGE_MAPPING_ANON)
+	if ((mapping & MEMVIEW_MAPPING_FLAGS) != MEMVIEW_MAPPING_ANON)
 		return false;
 	/* With vma->anon_vma set, the chain changes only under mmap_write_lock. */
 	if (!READ_ONCE(vma->anon_vma))
 		return false;
 	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma)
-		if ((unsigned long)avc->anon_vma == mapping - PAGE_MAPPING_ANON)
+		if ((unsigned long)avc->anon_vma == mapping - MEMVIEW_MAPPING_ANON)
 			return true;
 	return false;
 }
@@ -772,14 +774,14 @@ static bool memview_unmap_poisoned_pfn(struct vm_area_struct *vma,
 		put_page(page);
 		return false;		/* the next pass retries */
 	}
-	ok = PageHWPoison(page) && page_mapped(page) &&
+	ok = PageHWPoison(page) && folio_mapped(page_folio(page)) &&
 	     memview_vma_links_anon_vma(vma, page_folio(page));
 	unlock_page(page);
 	if (ok) {
 		migrate_device_range(&src, pfn, 1);
 		migrate_device_pages(&src, &dst, 1);
 		migrate_device_finalize(&src, &dst, 1);
-		ok = !page_mapped(page);
+		ok = !folio_mapped(page_folio(page));
 	}
 	put_page(page);
 	return ok;

@@ -1086,7 +1086,7 @@ static void memview_place(struct memview_scan *sc, struct memview_migration *m)
 
 static void memview_flush_tlb_local(void *unused)
 {
-	__flush_tlb_all();
+	memview_flush_tlb_this_cpu();
 }
 
 /*

@@ -14,7 +14,6 @@
 #include <linux/cred.h>
 #include <linux/kref.h>
 #include <linux/pid.h>
-#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -152,7 +151,6 @@ static struct memview_proc *memview_proc_find(struct pid *pid)
 static bool memview_may_access(struct task_struct *task)
 {
 	const struct cred *cred = current_cred(), *tcred;
-	struct mm_struct *mm;
 	bool ok;
 
 	if (same_thread_group(task, current))
@@ -168,13 +166,7 @@ static bool memview_may_access(struct task_struct *task)
 	if (!ok)
 		return false;
 
-	task_lock(task);
-	mm = task->mm;
-	if (mm && get_dumpable(mm) != SUID_DUMP_USER &&
-	    !ns_capable(mm->user_ns, CAP_SYS_PTRACE))
-		ok = false;
-	task_unlock(task);
-	return ok;
+	return memview_task_dumpable_ok(task);
 }
 
 /*

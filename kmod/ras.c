@@ -408,7 +408,7 @@ static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 			memview_bad_pfn_record(pfn + i);
 		}
 		else	/* poisoned before: still mapped? */
-			used = page_mapped(pfn_to_page(pfn + i));
+			used = folio_mapped(pfn_folio(pfn + i));
 		in_use += used;
 		/* An error report may cover a whole slice. */
 		cond_resched();
@@ -416,7 +416,7 @@ static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 	if (in_use && mapped) {
 		memview_unmap_poisoned(s, pfn, nr_pages);
 		for (i = 0; i < nr_pages; i++)
-			if (page_mapped(pfn_to_page(pfn + i)))
+			if (folio_mapped(pfn_folio(pfn + i)))
 				(*mapped)++;
 	} else if (in_use) {
 		queue_delayed_work(memview_ras_wq, &s->evac_work, 0);

@@ -35,8 +35,10 @@ static int memview_memory_failure(struct dev_pagemap *pgmap, unsigned long pfn,
 					  pfn, nr_pages);
 }
 
+MEMVIEW_DEFINE_PGMAP_FREE(memview_page_free)
+
 static const struct dev_pagemap_ops memview_pgmap_ops = {
-	.page_free	= memview_page_free,
+	MEMVIEW_PGMAP_FREE_OP(memview_page_free),
 	.memory_failure	= memview_memory_failure,
 };
 

@@ -18,7 +18,6 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/swapops.h>
 #include <linux/uaccess.h>
 
 #include "memview-private.h"
@@ -142,12 +141,12 @@ void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 		if (pte_none(pte))
 			continue;
 		if (!pte_present(pte)) {
-			swp_entry_t e = pte_to_swp_entry(pte);
 			struct memview_slice *s = NULL;
+			unsigned long pfn;
 
 			kinds[i] = MEMVIEW_PTE_SWAP;
-			if (is_hwpoison_entry(e))
-				s = memview_pfn_to_slice(swp_offset_pfn(e));
+			if (memview_pte_hwpoison_pfn(pte, &pfn))
+				s = memview_pfn_to_slice(pfn);
 			if (s) {
 				kinds[i] = MEMVIEW_PTE_POISON;
 				if (slices)
@@ -158,7 +157,7 @@ void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 		kinds[i] = memview_pfn_kind(pte_pfn(pte),
 					    slices ? &slices[i] : NULL);
 		if (kinds[i] == MEMVIEW_PTE_DRAM &&
-		    PageTransCompound(pfn_to_page(pte_pfn(pte))))
+		    PageCompound(pfn_to_page(pte_pfn(pte))))
 			kinds[i] = MEMVIEW_PTE_LARGE;
 		if (pfns)
 			pfns[i] = pte_pfn(pte);

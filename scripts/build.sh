@@ -42,15 +42,36 @@ sync_sources() {
 	cp -p Kbuild "$out/Kbuild"
 }
 
-build_module() {
-	local kver=$1 kdir out=$MEMVIEW_ROOT/build/$1
-	local log=$out/build.log bad
+# make_module KVER OUT LOG: kbuild of the sources in OUT, on the host or, for
+# headers that need a newer compiler (7.3: gcc-14), in the build root
+# setup-host.sh made: chroot, in a mount namespace of its own where OUT is
+# bound to /memview-build and /proc is mounted (objtool reads it); both
+# mounts go away with the namespace.
+make_module() {
+	local kver=$1 out=$2 log=$3 kdir broot
+	if broot=$(memview_buildroot "$kver"); then
+		mkdir -p "$broot/memview-build" "$broot/proc"
+		# shellcheck disable=SC2016 # expanded by the inner shell
+		unshare --mount --propagation private -- sh -c '
+			mount -t proc proc "$1/proc" &&
+			mount --bind "$2" "$1/memview-build" &&
+			exec chroot "$1" make -C "/usr/src/linux-headers-$3" \
+				M=/memview-build W=1 -j"$4" modules' \
+			sh "$broot" "$out" "$kver" "$JOBS" >"$log" 2>&1
+		return
+	fi
 	kdir=$(memview_kdir "$kver") ||
 		die "no kernel build directory for $kver: run scripts/setup-host.sh (or scripts/debug-kernel.sh)"
+	make -C "$kdir" M="$out" W=1 -j"$JOBS" modules >"$log" 2>&1
+}
+
+build_module() {
+	local kver=$1 out=$MEMVIEW_ROOT/build/$1
+	local log=$out/build.log bad
 	mkdir -p "$out"
 	sync_sources "$out"
 	log "module for $kver -> build/$kver/memview.ko"
-	if ! make -C "$kdir" M="$out" W=1 -j"$JOBS" modules >"$log" 2>&1; then
+	if ! make_module "$kver" "$out" "$log"; then
 		cat "$log" >&2
 		die "module build for $kver failed (log: build/$kver/build.log)"
 	fi

@@ -49,6 +49,15 @@ memview_kmoddir() {
 	return 1
 }
 
+# The build root a kernel's module is built in (chroot), for headers that
+# need a newer toolchain than the host's: the trixie root setup-host.sh
+# makes for 7.3.  Fails for a kernel built on the host itself.
+memview_buildroot() {
+	local root=$MEMVIEW_CACHE/trixie-root
+	[[ -f $root/usr/src/linux-headers-$1/Makefile ]] || return 1
+	printf '%s\n' "$root"
+}
+
 # The kernel build directory to build memview.ko against: the installed
 # linux-headers package of a stock kernel, or the build tree a kernel built
 # here (scripts/debug-kernel.sh) links from its lib/modules/<kver>/build.
