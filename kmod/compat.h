@@ -235,6 +235,16 @@ static inline bool memview_task_dumpable_ok(struct task_struct *task)
 }
 
 /*
+ * Does migrate_vma_setup() split a large folio it finds mapped by PTEs (an
+ * mTHP, a THP whose PMD mapping was split) and collect its pages?  Since
+ * 6.19 (migrate_vma_split_folio() in migrate_vma_collect_pmd()); before,
+ * it skips such PTEs, and a module cannot split them first (split_folio()
+ * is not exported): Documentation/design.rst, Large folios.
+ */
+#define MEMVIEW_MIGRATE_SPLITS_PTE_FOLIOS				\
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0))
+
+/*
  * The struct pid a pidfd refers to, or ERR_PTR(-EBADF) if @file is not a
  * pidfd: what the kernel's pidfd_pid() does, which is not exported.  Since
  * 6.9 pidfds live on pidfs and the pid is the inode's i_private; before,

@@ -248,6 +248,7 @@ static int __init memview_init(void)
 	ret = memview_ras_init();
 	if (ret)
 		return ret;
+	memview_sampler_init();
 	ret = memview_placer_start();
 	if (ret)
 		goto out_ras;
@@ -262,6 +263,7 @@ static int __init memview_init(void)
 out_placer:
 	memview_placer_stop();
 out_ras:
+	memview_sampler_exit();
 	memview_ras_exit();
 	return ret;
 }
@@ -276,6 +278,7 @@ static void __exit memview_exit(void)
 	misc_deregister(&memview_misc);
 	memview_placer_stop();
 	memview_procs_exit();
+	memview_sampler_exit();
 	memview_ras_exit();
 }
 

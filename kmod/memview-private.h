@@ -432,9 +432,10 @@ enum memview_pte_kind {
 	MEMVIEW_PTE_THP,	/* a page of a PMD-mapped THP in system RAM */
 	/*
 	 * A page of a large folio in system RAM mapped by PTEs (a THP whose
-	 * PMD was split, an mTHP): migrate_vma_setup() does not collect it,
-	 * and the kernel's folio split is not exported (Documentation/
-	 * design.rst, Large folios).
+	 * PMD was split, an mTHP), on kernels where migrate_vma_setup() does
+	 * not collect it and the kernel's folio split is not exported
+	 * (!MEMVIEW_MIGRATE_SPLITS_PTE_FOLIOS; Documentation/design.rst,
+	 * Large folios).  Elsewhere such a page is MEMVIEW_PTE_DRAM.
 	 */
 	MEMVIEW_PTE_LARGE,
 	MEMVIEW_PTE_SLICE,	/* a memview slice page */
@@ -491,6 +492,8 @@ __poll_t memview_events_poll(struct file *file, struct poll_table_struct *pt);
 void memview_proc_heat_destroy(struct memview_proc *p);
 
 /* sample.c */
+void memview_sampler_init(void);
+void memview_sampler_exit(void);
 void memview_sampler_start(struct memview_proc *p);
 void memview_sampler_stop(struct memview_proc *p);
 u32 memview_sample_period(void);

@@ -15,6 +15,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpumask.h>
 #include <linux/perf_event.h>
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
@@ -68,6 +69,50 @@ static struct perf_event *memview_fault_counter(struct memview_proc *p,
 
 	return perf_event_create_kernel_counter(&attr, -1, t,
 						memview_fault_overflow, p);
+}
+
+/*
+ * The kernel's page-fault path tests a static key before it calls into the
+ * software-event code (perf_sw_event() in do_user_addr_fault()): the first
+ * page-fault counter on the machine enables it and the last one gone
+ * disables it, each time patching kernel text, with interrupts to every
+ * CPU.  Attaching and detaching processes one after the other would patch
+ * it again and again.  One counter kept for the module's life, bound to a
+ * CPU and never enabled, keeps the key on: the text is patched at load and
+ * at unload only.  The cost is the key's, paid by every page fault on the
+ * machine while memview is loaded: a look at the CPU's software-event list
+ * for the page-fault event, which is empty unless some process is sampled.
+ */
+static struct perf_event *memview_fault_key_pin;
+
+void memview_sampler_init(void)
+{
+	struct perf_event_attr attr = {
+		.type		= PERF_TYPE_SOFTWARE,
+		.config		= PERF_COUNT_SW_PAGE_FAULTS,
+		.size		= sizeof(attr),
+		.disabled	= 1,
+	};
+	struct perf_event *ev;
+
+	if (!READ_ONCE(memview_fault_sampler))
+		return;
+	ev = perf_event_create_kernel_counter(&attr,
+					      cpumask_first(cpu_online_mask),
+					      NULL, NULL, NULL);
+	if (IS_ERR(ev)) {
+		pr_info("page-fault event not kept on (%ld): attaches patch kernel text\n",
+			PTR_ERR(ev));
+		return;
+	}
+	memview_fault_key_pin = ev;
+}
+
+void memview_sampler_exit(void)
+{
+	if (memview_fault_key_pin)
+		perf_event_release_kernel(memview_fault_key_pin);
+	memview_fault_key_pin = NULL;
 }
 
 /* Start sampling @p's threads.  Failure leaves @p tiered by access bits. */

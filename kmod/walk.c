@@ -156,7 +156,8 @@ void __memview_walk_pmd(struct vm_area_struct *vma, unsigned long start,
 		}
 		kinds[i] = memview_pfn_kind(pte_pfn(pte),
 					    slices ? &slices[i] : NULL);
-		if (kinds[i] == MEMVIEW_PTE_DRAM &&
+		if (!MEMVIEW_MIGRATE_SPLITS_PTE_FOLIOS &&
+		    kinds[i] == MEMVIEW_PTE_DRAM &&
 		    PageCompound(pfn_to_page(pte_pfn(pte))))
 			kinds[i] = MEMVIEW_PTE_LARGE;
 		if (pfns)

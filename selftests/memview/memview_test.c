@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -617,6 +618,17 @@ void mv_unmap_anon(void *p, size_t len)
 {
 	if (p)
 		munmap(p, len);
+}
+
+/* Is the running kernel @major.@minor or newer? */
+bool mv_kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
 }
 
 long mv_anon_huge_kb(const void *addr)

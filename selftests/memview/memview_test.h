@@ -187,6 +187,7 @@ void *mv_map_anon(size_t len, size_t align, bool thp);
 void mv_unmap_anon(void *p, size_t len);
 /* AnonHugePages of the mapping containing @addr, in kB (-1 if unknown). */
 long mv_anon_huge_kb(const void *addr);
+bool mv_kernel_at_least(int major, int minor);
 /*
  * Where [addr, addr + len) of @pid is in physical memory, seen from outside
  * the module: /proc/PID/pagemap.  *present gets the pages present with a

@@ -1811,7 +1811,8 @@ static void *evac_mapper_run(void *arg)
  */
 TEST_F_TIMEOUT(ras, fence_mmap_writer_progress, 240)
 {
-	size_t len = mv_data_len(32), pages = mv_pages(len);
+	/* 16 batches whatever MEMVIEW_TEST_MB says: the gaps are the test. */
+	size_t len = 32 * MV_MIB, pages = mv_pages(len);
 	struct mv_fixture *fx = &self->f;
 	struct evac_mapper em = { .fd = fx->fd };
 	struct memview_slice_entry e, *sl;
@@ -2032,6 +2033,8 @@ static int get_fail_dst_verify(void)
  * Demote @len of @buf, return the slice that took it (all of it), after
  * poisoning the first @k pages (free) of every slice without fencing on
  * uncorrectable errors.  *bad gets their pfns, *nbad their number.
+ * @buf must lie inside one PMD: a demotion picks a slice per PMD batch, so
+ * a buffer across a PMD boundary may land in two.
  */
 static __u32 demote_among_poison(struct __test_metadata *_metadata,
 				 FIXTURE_DATA(ras) *self, char *buf,
@@ -2081,7 +2084,7 @@ TEST_F_TIMEOUT(ras, evac_skips_poisoned, 180)
 	MV_SETUP_SKIPPED();
 	if (fx->nr_slices < 2)
 		SKIP(return, "the region has one slice: nowhere to evacuate to");
-	buf = mv_map_anon(len, 0, false);
+	buf = mv_map_anon(len, MV_ALIGN, false);	/* one PMD */
 	ASSERT_NE(NULL, buf);
 	sum = mv_fill(buf, 0, len, MV_PAT_STAMP, fx->pid);
 	src = demote_among_poison(_metadata, self, buf, len, 4, bad, &nbad, 64);
@@ -2132,7 +2135,7 @@ TEST_F_TIMEOUT(ras, evac_dst_verify_retry, 180)
 		SKIP(return, "the region has one slice: nowhere to evacuate to");
 	if (get_fail_dst_verify() < 0)
 		SKIP(return, "no %s (debugfs)", FAIL_DST_VERIFY);
-	buf = mv_map_anon(len, 0, false);
+	buf = mv_map_anon(len, MV_ALIGN, false);	/* one PMD */
 	ASSERT_NE(NULL, buf);
 	sum = mv_fill(buf, 0, len, MV_PAT_RANDOM, 5);
 	src = demote_among_poison(_metadata, self, buf, len, 0, bad, &nbad, 0);

@@ -22,11 +22,53 @@ summary() {
 result() { # <pass|fail|skip> <name> [why]
 	case $1 in
 	pass) passed=$((passed + 1)); say "ok $2" ;;
-	skip) skipped=$((skipped + 1)); say "ok $2 # SKIP ${3:-}" ;;
+	skip) skipped=$((skipped + 1)); echo "$2" >>"$tmp/skips"; say "ok $2 # SKIP ${3:-}" ;;
 	*) failed=$((failed + 1)); say "not ok $2 ${3:-}" ;;
 	esac
 }
 loaded() { grep -q '^memview ' /proc/modules; }
+
+# Record the names of the tests a kselftest binary skipped, as
+# <binary>/<fixture>.<variant>.<test>: the harness names a test on its
+# "#  RUN" line and gives only the number on its "ok N # SKIP" line.
+record_ksft_skips() { # <binary> <its output>
+	awk -v bin="$1" '
+		$1 == "#" && $2 == "RUN" { name = $3 }
+		/^ok [0-9]+ # SKIP/ { print bin "/" name }
+	' "$2" >>"$tmp/skips"
+}
+
+# Every skip must be expected: selftests/memview/expected-skips/<series>
+# (6.1, 6.12, 7.3: the kernel's first two numbers) lists, one shell pattern
+# a line, the tests that cannot run on that kernel (# comments).  A skip
+# not listed is the failed result "expected-skips": a test that starts
+# skipping has stopped testing something.
+skips_check() { # <expected-skips directory> <kernel release>
+	_series=$(echo "$2" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
+	_list=$1/$_series
+	[ -s "$tmp/skips" ] || { result pass expected-skips; return 0; }
+	if [ ! -f "$_list" ]; then
+		result fail expected-skips "(no list $_list for kernel $2)"
+		return 0
+	fi
+	: >"$tmp/unexpected"
+	while IFS= read -r _name; do
+		_ok=0
+		while IFS= read -r _pat; do
+			case $_pat in '' | '#'*) continue ;; esac
+			# shellcheck disable=SC2254 # the pattern is meant
+			case $_name in $_pat) _ok=1; break ;; esac
+		done <"$_list"
+		[ "$_ok" = 1 ] || echo "$_name" >>"$tmp/unexpected"
+	done <"$tmp/skips"
+	if [ -s "$tmp/unexpected" ]; then
+		say "skipped, but not in $_list:"
+		sed 's/^/memview-selftests:   /' "$tmp/unexpected"
+		result fail expected-skips "($(wc -l <"$tmp/unexpected") unexpected skips)"
+	else
+		result pass expected-skips
+	fi
+}
 
 # Load <ko> fresh (unloading a memview already there) and wait for the
 # device; a failure is the result "insmod" and ends the run.

@@ -18,6 +18,9 @@
 # MEMVIEW_CLI=0 (do not run cli/*.sh), or MEMVIEW_CLI="migrate bad-input" (run
 # only those cli/*.sh).
 #
+# A skip must be listed in expected-skips/<kernel series> (results.sh,
+# skips_check): otherwise the result "expected-skips" fails.
+#
 # On a kernel with kmemleak (scripts/debug-kernel.sh) two more results,
 # kmemleak-loaded and kmemleak-unloaded, fail when kmemleak finds objects
 # left unreferenced during the run (the report is printed).
@@ -60,6 +63,7 @@ run_ksft() {
 		f=1
 	fi
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	record_ksft_skips "$1" "$tmp/out"
 	say "$1: $p passed, $f failed, $s skipped in $(($(now) - t0)) s"
 }
 
@@ -118,6 +122,7 @@ if loaded; then
 fi
 
 kmemleak_check kmemleak-unloaded
+skips_check "$here/expected-skips" "$kver"
 
 # The kernel must not have complained during the run.
 dmesg_check
