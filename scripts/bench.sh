@@ -6,7 +6,7 @@
 # (bench/bench-guest.sh), then make results.json, the PNG plots and
 # summary.md on the host (bench/report.py, gnuplot).  Documentation/bench.rst.
 #
-# usage: scripts/bench.sh [--kernel 6.12|6.1|KVER] [--quick] [--no-setup]
+# usage: scripts/bench.sh [--kernel 6.12|6.1|7.3|KVER] [--quick] [--no-setup]
 #                         [--report-only DIR]
 #
 # Output: build/bench/<kver>-<date>/ (and build/bench/latest -> it):
@@ -67,11 +67,7 @@ fi
 if ((setup)); then
 	scripts/setup-host.sh
 fi
-case $kernel in
-6.12 | 6.1) kver=$(memview_kernels | grep -m1 "^${kernel//./\\.}\\." || true) ;;
-*) kver=$kernel ;;
-esac
-[[ -n $kver ]] || die "no $kernel guest kernel in $MEMVIEW_CACHE/kernels"
+kver=$(memview_kernel_of "$kernel")
 command -v gnuplot >/dev/null || die "gnuplot not found: run scripts/setup-host.sh"
 scripts/build.sh "$kver"
 make -C bench

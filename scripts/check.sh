@@ -4,7 +4,7 @@
 # `make check`: install what is missing, build for every guest kernel, run
 # the selftests in one QEMU guest per kernel, and sum up.
 #
-# usage: scripts/check.sh [kver...]        (default: both guest kernels)
+# usage: scripts/check.sh [kver...]        (default: the three guest kernels)
 #
 # Each guest runs `scripts/guest-run.sh $MEMVIEW_TEST_CMD` (default
 # selftests/memview/run_tests.sh), whose last line of output must be
@@ -86,20 +86,24 @@ find "$MEMVIEW_ROOT/build/check" -mindepth 1 -maxdepth 1 -type d -name '2*' |
 	sort -r | tail -n +11 | xargs -r rm -rf
 
 export MEMVIEW_VM_TIMEOUT=${MEMVIEW_VM_TIMEOUT:-2400}
-# The 6.1 guest has two DRAM nodes (MEMVIEW_VM_NUMA_NODE1): node 1 with
-# CPU 1, so that promotion by the owner's memory policy, PROMOTE to a node
-# and its cpuset check, and a region on an offline node are tested (the
-# 6.12 guest keeps one node: both layouts are covered).
-# MEMVIEW_CHECK_NUMA_KVERS (a glob) chooses the kernels that get it.
-numa_kvers=${MEMVIEW_CHECK_NUMA_KVERS:-6.1.*}
+# The 6.1 and 7.3 guests have two DRAM nodes (MEMVIEW_VM_NUMA_NODE1): node
+# 1 with CPU 1, so that promotion by the owner's memory policy, PROMOTE to
+# a node and its cpuset check, and a region on an offline node are tested
+# (the 6.12 guest keeps one node: both layouts are covered).
+# MEMVIEW_CHECK_NUMA_KVERS (globs, space-separated) chooses the kernels
+# that get it.
+numa_kvers=${MEMVIEW_CHECK_NUMA_KVERS:-6.1.* 7.3.*}
 
 # One guest; writes "<vm.sh exit status> <seconds>" to $out/check-rc.
 guest() {
-	local kver=$1 out=$rundir/$1 t0=$SECONDS rc=0 numa=()
-	# shellcheck disable=SC2254 # the glob is meant
-	case $kver in
-	$numa_kvers) numa=(MEMVIEW_VM_NUMA=1 MEMVIEW_VM_NUMA_NODE1=512M) ;;
-	esac
+	local kver=$1 out=$rundir/$1 t0=$SECONDS rc=0 numa=() glob globs
+	read -ra globs <<<"$numa_kvers"
+	for glob in "${globs[@]}"; do
+		# shellcheck disable=SC2254 # the glob is meant
+		case $kver in
+		$glob) numa=(MEMVIEW_VM_NUMA=1 MEMVIEW_VM_NUMA_NODE1=512M) ;;
+		esac
+	done
 	env "${numa[@]}" scripts/vm.sh "$kver" "scripts/guest-run.sh $TEST_CMD" \
 		"$out" || rc=$?
 	echo "$rc $((SECONDS - t0))" >"$out/check-rc"

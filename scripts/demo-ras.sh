@@ -16,8 +16,7 @@ cd "$MEMVIEW_ROOT"
 scripts/setup-host.sh
 scripts/build.sh
 
-kver=${MEMVIEW_DEMO_KVER:-$(memview_kernels | grep -m1 '^6\.12\.' || true)}
-[[ -n $kver ]] || die "no 6.12 guest kernel in $MEMVIEW_CACHE/kernels"
+kver=$(memview_kernel_of "${MEMVIEW_DEMO_KVER:-6.12}")
 
 out=$MEMVIEW_ROOT/build/demo-ras/$kver
 rm -rf "$out"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make demo`: install what is missing, build, boot a guest (the 6.12 kernel
-# unless MEMVIEW_DEMO_KVER says otherwise) and run scripts/demo-guest.sh in
+# unless MEMVIEW_DEMO_KVER, a series such as 7.3 or a full version, says
+# otherwise) and run scripts/demo-guest.sh in
 # it after scripts/guest-setup.sh; its output is shown as it runs.
 # Logs: build/demo/<kver>/.
 set -euo pipefail
@@ -14,8 +15,7 @@ cd "$MEMVIEW_ROOT"
 scripts/setup-host.sh
 scripts/build.sh
 
-kver=${MEMVIEW_DEMO_KVER:-$(memview_kernels | grep -m1 '^6\.12\.' || true)}
-[[ -n $kver ]] || die "no 6.12 guest kernel in $MEMVIEW_CACHE/kernels"
+kver=$(memview_kernel_of "${MEMVIEW_DEMO_KVER:-6.12}")
 [[ -f scripts/demo-guest.sh ]] || die "scripts/demo-guest.sh does not exist yet"
 
 out=$MEMVIEW_ROOT/build/demo/$kver

@@ -6,7 +6,7 @@
 #
 #   - a CXL pmem region on the persistent type-3 device (cxl create-region);
 #   - the legacy PMEM range (memmap=): its namespace is disabled;
-#   - on kernels with a volatile type-3 device (the 6.12 guest), a CXL ram
+#   - on kernels with a volatile type-3 device (6.12, 7.3), a CXL ram
 #     region made through the kernel's sysfs region ABI (ndctl 76 cannot);
 #     its dax device, if any, is disabled so it is not onlined as System RAM.
 #
@@ -18,9 +18,9 @@
 #   MEMVIEW_PMEM_REGION         e.g. region1 (the e820 nd region)
 #   MEMVIEW_PMEM_NS             e.g. namespace1.0 (now disabled)
 #   MEMVIEW_PMEM_RANGE          0xSTART:0xSIZE
-#   MEMVIEW_CXL_RAM_MEMDEV      (6.12) e.g. mem1
-#   MEMVIEW_CXL_RAM_REGION      (6.12) e.g. region2
-#   MEMVIEW_CXL_RAM_RANGE       (6.12) 0xSTART:0xSIZE
+#   MEMVIEW_CXL_RAM_MEMDEV      (6.12+) e.g. mem1
+#   MEMVIEW_CXL_RAM_REGION      (6.12+) e.g. region2
+#   MEMVIEW_CXL_RAM_RANGE       (6.12+) 0xSTART:0xSIZE
 #
 # Environment: MEMVIEW_OUT (required), MEMVIEW_KVER, MEMVIEW_REPO, and
 # MEMVIEW_CXL_DEVICES (set by the guest init from vm.sh: "pmem" or

@@ -30,6 +30,19 @@ memview_kernels() {
 	grep -v '^[[:space:]]*$' "$f"
 }
 
+# The guest kernel of a series (6.1, 6.12, 7.3), or a full version as is.
+memview_kernel_of() {
+	local k
+	case $1 in
+	[0-9]*.[0-9]*.*) printf '%s\n' "$1" ;;
+	*)
+		k=$(memview_kernels | grep -m1 "^${1//./\\.}\\." || true)
+		[[ -n $k ]] || die "no $1 guest kernel in $MEMVIEW_CACHE/kernels"
+		printf '%s\n' "$k"
+		;;
+	esac
+}
+
 # Root of the unpacked linux-image package of a kernel version.
 memview_kroot() {
 	printf '%s/%s/root\n' "$MEMVIEW_CACHE" "$1"

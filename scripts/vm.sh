@@ -14,12 +14,12 @@
 # The guest has:
 #   - a legacy PMEM range (memmap=512M!5G, inside the RAM above 4 GiB);
 #   - a CXL host bridge with a 512M persistent type-3 device (with LSA), and
-#     on 6.12 a second root port with a 512M volatile type-3 device, under a
+#     on 6.12 and 7.3 a second root port with a 512M volatile type-3 device, under a
 #     4 GiB fixed memory window;
 #   - a QMP socket, linked from <outdir>/qmp.sock (poison injection), e.g.
 #     {"execute":"cxl-inject-poison","arguments":{"path":
 #      "/machine/peripheral/cxl-pmem0","start":0,"length":64}}
-#     (devices: cxl-pmem0, and cxl-vmem0 on 6.12).  The guest reaches it
+#     (devices: cxl-pmem0, and cxl-vmem0 on 6.12 and 7.3).  The guest reaches it
 #     with scripts/guest-qmp.sh '<json>', through scripts/qmp-relay.py,
 #     which runs on the host while QEMU does (requests and replies are
 #     files in <outdir>/qmp/, its log <outdir>/qmp/relay.log).

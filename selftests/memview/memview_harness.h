@@ -47,10 +47,23 @@ struct mv_fixture {
 	struct memview_info info;
 };
 
-/* Declares the cxl, pmem and cxl_ram variants of fixture @f. */
+/*
+ * Declares the cxl and pmem variants of fixture @f: emulated CXL memory
+ * (MMIO under TCG) and RAM-backed legacy PMEM, the two kinds of slice
+ * memory the guests have.
+ */
 #define MV_TARGET_VARIANTS(f)						\
 	FIXTURE_VARIANT_ADD(f, cxl) { .target = &mv_target_cxl };	\
-	FIXTURE_VARIANT_ADD(f, pmem) { .target = &mv_target_pmem };	\
+	FIXTURE_VARIANT_ADD(f, pmem) { .target = &mv_target_pmem }
+
+/*
+ * The same plus cxl_ram, a volatile CXL region (6.12 and 7.3 guests): its
+ * slices are the same emulated CXL memory as cxl's, and once added it is a
+ * region like any other, so only the tests of finding and adding regions
+ * (region_test) run on it; every other binary would repeat its cxl run.
+ */
+#define MV_TARGET_VARIANTS_ALL(f)					\
+	MV_TARGET_VARIANTS(f);						\
 	FIXTURE_VARIANT_ADD(f, cxl_ram) { .target = &mv_target_cxl_ram }
 
 /*

@@ -221,7 +221,7 @@ FIXTURE_VARIANT(region) {
 	const struct mv_target *target;
 };
 
-MV_TARGET_VARIANTS(region);
+MV_TARGET_VARIANTS_ALL(region);
 
 FIXTURE_SETUP(region)
 {
