@@ -406,9 +406,9 @@ static u32 memview_slice_error(struct memview_slice *s, unsigned long pfn,
 		if (memview_slice_poison(s, pfn + i, &used)) {
 			(*poisoned)++;
 			memview_bad_pfn_record(pfn + i);
-		}
-		else	/* poisoned before: still mapped? */
+		} else {	/* poisoned before: still mapped? */
 			used = folio_mapped(pfn_folio(pfn + i));
+		}
 		in_use += used;
 		/* An error report may cover a whole slice. */
 		cond_resched();
