@@ -481,7 +481,14 @@ TEST_F_TIMEOUT(host, tlb_flush_stays_on_the_process_cpus, 300)
 	ASSERT_LE(0, base);
 	ASSERT_LE(0, tiered);
 	ASSERT_LT(0ULL, s1.out_access_samples - s0.out_access_samples);
-	EXPECT_LT(tiered - base, (long long)rounds / 2);
+	/*
+	 * Fewer than one interrupt a round: a flush of every CPU each round
+	 * (one or more a round) fails it.  The count also holds the
+	 * scheduler's and RCU's kicks to CPU 1 (wakeups, idle balancing),
+	 * which grow with memviewd's work on CPU 0: on a loaded host up to
+	 * half a round's worth was seen (Documentation/testing.rst).
+	 */
+	EXPECT_LT(tiered - base, (long long)rounds);
 }
 
 #define KPF_REFERENCED	2
