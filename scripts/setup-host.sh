@@ -246,11 +246,16 @@ TRIXIE_MIRROR=http://deb.debian.org/debian
 TRIXIE_PKGS=gcc-14,make,libelf-dev,bc,bison,flex,libssl-dev,kmod,pahole,xz-utils,libc6-dev
 trixie_updated=0
 
+# apt's options for trixie: its own sources list, lists and cache.
+TRIXIE_APT_OPTS=(
+	-o "Dir::Etc::SourceList=$TRIXIE_APT/sources.list"
+	-o Dir::Etc::SourceParts=/dev/null
+	-o "Dir::State::Lists=$TRIXIE_APT/lists"
+	-o "Dir::Cache=$TRIXIE_APT/cache"
+)
+
 trixie_apt() {
-	apt_get -o "Dir::Etc::SourceList=$TRIXIE_APT/sources.list" \
-		-o Dir::Etc::SourceParts=/dev/null \
-		-o "Dir::State::Lists=$TRIXIE_APT/lists" \
-		-o "Dir::Cache=$TRIXIE_APT/cache" "$@"
+	apt_get "${TRIXIE_APT_OPTS[@]}" "$@"
 }
 
 trixie_update() {
@@ -271,9 +276,7 @@ resolve_kernel_73() {
 	local names
 	[[ -n ${MEMVIEW_KVER_73:-} ]] && { printf '%s\n' "$MEMVIEW_KVER_73"; return 0; }
 	[[ -f $TRIXIE_APT/sources.list ]] || return 0
-	names=$(apt-cache -o "Dir::Etc::SourceList=$TRIXIE_APT/sources.list" \
-		-o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$TRIXIE_APT/lists" \
-		-o "Dir::Cache=$TRIXIE_APT/cache" pkgnames linux- 2>/dev/null) || return 0
+	names=$(apt-cache "${TRIXIE_APT_OPTS[@]}" pkgnames linux- 2>/dev/null) || return 0
 	comm -12 <(sed -nE 's/^linux-(binary|image)-(7\.3\.[0-9]+\+deb13-amd64)$/\2/p' <<<"$names" | sort -u) \
 		<(sed -nE 's/^linux-headers-(7\.3\.[0-9]+\+deb13-amd64)$/\1/p' <<<"$names" | sort -u) |
 		sort -V | tail -n 1
